@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.js';
+import { generateCommand } from './generate.js';
+import { serveCommand } from './serve.js';
+
+const program = new Command('locus')
+  .description('Locus: location telemetry, exact one-minute averages per user, stored in UTC')
+  .addCommand(serveCommand())
+  .addCommand(generateCommand())
+  .exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  // A bad setting is the operator's to fix: one line naming it, no stack.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`locus: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}

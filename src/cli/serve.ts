@@ -1,0 +1,54 @@
+import { Command } from 'commander';
+import { loadConfig, type Settings } from '../config.js';
+
+interface ServeFlags {
+  port?: string;
+  host?: string;
+  databaseUrl?: string;
+  logLevel?: string;
+  dedupeRetention?: string;
+}
+
+/** Flags win over the environment; both go through the same checks. */
+export function settingsFrom(env: NodeJS.ProcessEnv, flags: ServeFlags): Settings {
+  return {
+    PORT: flags.port ?? env.PORT,
+    HOST: flags.host ?? env.HOST,
+    DATABASE_URL: flags.databaseUrl ?? env.DATABASE_URL,
+    LOG_LEVEL: flags.logLevel ?? env.LOG_LEVEL,
+    DEDUPE_RETENTION: flags.dedupeRetention ?? env.DEDUPE_RETENTION,
+  };
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the HTTP API (settings from flags, else the environment)')
+    .option('--port <port>', 'TCP port [PORT, default 5000]')
+    .option('--host <host>', 'address to listen on [HOST, default 0.0.0.0]')
+    .option(
+      '--database-url <url>',
+      'sqlite:FILE or sqlite::memory: [DATABASE_URL, default sqlite:./data/locus.db]',
+    )
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [LOG_LEVEL, default info]')
+    .option(
+      '--dedupe-retention <duration>',
+      'forget dedupe keys older than e.g. 30d, refusing older points [DEDUPE_RETENTION, default off]',
+    )
+    .action(async (flags: ServeFlags) => {
+      const config = loadConfig(settingsFrom(process.env, flags));
+      const { startServer } = await import('../server.js');
+      const server = await startServer(config);
+      const shutdown = (signal: NodeJS.Signals) => {
+        server.app.log.info({ signal }, 'shutting down');
+        server.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            server.app.log.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+    });
+}

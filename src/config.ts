@@ -1,0 +1,106 @@
+import path from 'node:path';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type DatabaseConfig = { kind: 'sqlite'; path: string };
+
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  /** The text the operator gave, for logs (no secrets in a sqlite URL). */
+  databaseUrl: string;
+  logLevel: LogLevel;
+  /** Dedupe keys (and points) older than this are forgotten (refused); null keeps everything. */
+  retentionMs: number | null;
+}
+
+/** Settings by name, as in the environment; `locus serve` flags are merged over the environment first. */
+export type Settings = Partial<
+  Record<'PORT' | 'HOST' | 'DATABASE_URL' | 'LOG_LEVEL' | 'DEDUPE_RETENTION', string>
+>;
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/locus.db';
+
+/** A setting that cannot be used; the message is one line that names it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+function parsePort(text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new ConfigError('PORT', `must be a whole number from 0 to 65535, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+function parseHost(text: string): string {
+  if (text.trim() === '' || /\s/.test(text))
+    throw new ConfigError('HOST', `must be a host name or address, got ${JSON.stringify(text)}`);
+  return text;
+}
+
+export function parseDatabaseUrl(text: string): DatabaseConfig {
+  if (text === 'sqlite::memory:') return { kind: 'sqlite', path: ':memory:' };
+  if (text.startsWith('sqlite:')) {
+    const file = text.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '')
+      throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/locus.db');
+    return { kind: 'sqlite', path: path.resolve(file) };
+  }
+  if (/^postgres(ql)?:/.test(text)) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'PostgreSQL is not supported yet; use sqlite:FILE or sqlite::memory:',
+    );
+  }
+  throw new ConfigError(
+    'DATABASE_URL',
+    `must be sqlite:FILE or sqlite::memory:, got ${JSON.stringify(text)}`,
+  );
+}
+
+function parseLogLevel(text: string): LogLevel {
+  const level = LOG_LEVELS.find((l) => l === text);
+  if (!level)
+    throw new ConfigError(
+      'LOG_LEVEL',
+      `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(text)}`,
+    );
+  return level;
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000 };
+
+/** `off`, or a number of hours or days: `72h`, `30d`. */
+export function parseRetention(text: string): number | null {
+  if (text === 'off') return null;
+  const m = /^(\d{1,6})([hd])$/.exec(text);
+  const amount = Number(m?.[1] ?? 0);
+  if (!m || amount === 0)
+    throw new ConfigError(
+      'DEDUPE_RETENTION',
+      `must be off, or a duration like 72h or 30d, got ${JSON.stringify(text)}`,
+    );
+  return amount * (DURATION_UNITS_MS[m[2] ?? 'd'] ?? 0);
+}
+
+/** Reads and checks every setting; throws ConfigError for the first one that is unusable. */
+export function loadConfig(settings: Settings): Config {
+  const databaseUrl = settings.DATABASE_URL || DEFAULT_DATABASE_URL;
+  return {
+    port: parsePort(settings.PORT || '5000'),
+    host: parseHost(settings.HOST || '0.0.0.0'),
+    database: parseDatabaseUrl(databaseUrl),
+    databaseUrl,
+    logLevel: parseLogLevel(settings.LOG_LEVEL || 'info'),
+    retentionMs: parseRetention(settings.DEDUPE_RETENTION || 'off'),
+  };
+}

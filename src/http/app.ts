@@ -1,0 +1,100 @@
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { createAjv } from '../schemas/ajv.js';
+import { GroupCommitter } from '../store/group-commit.js';
+import type { Store } from '../store/store.js';
+import { errorHandler } from './errors.js';
+import { problem, sendProblem } from './problem.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerLocationRoutes } from './routes/location.js';
+import { registerUserRoutes } from './routes/users.js';
+
+export type LocusApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** What the routes need, built once per app. */
+export interface LocusDeps {
+  store: Store;
+  committer: GroupCommitter;
+  /** The oldest event time still accepted (dedupe retention), or undefined when everything is kept. */
+  oldestAcceptedMs: () => number | undefined;
+}
+
+export interface AppOptions {
+  store: Store;
+  /** Dedupe retention window; null or absent keeps every key forever. */
+  retentionMs?: number | null;
+  logger?: FastifyServerOptions['logger'];
+  now?: () => number;
+}
+
+// Bodies are checked strictly (no type coercion: "40.7" is not a number); query strings and path parameters are
+// text by nature, so they are coerced and get their defaults.
+function installValidators(app: LocusApp): void {
+  const strict = createAjv('strict');
+  const coercing = createAjv('coerce');
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === 'body' ? strict.compile(schema) : coercing.compile(schema),
+  );
+}
+
+function installBodyParsers(app: LocusApp): void {
+  // Only JSON is accepted: anything else (text/plain included) is answered 415, not parsed as a string.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(
+    /^application\/[\w.+-]+\+json$/,
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
+}
+
+export async function buildApp(options: AppOptions): Promise<LocusApp> {
+  const app: LocusApp = Fastify({
+    logger: options.logger ?? false,
+    // Keep-alive clients should not be cut while a commit is in flight; the server closes them on shutdown.
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const now = options.now ?? Date.now;
+  const retentionMs = options.retentionMs ?? null;
+  const deps: LocusDeps = {
+    store: options.store,
+    committer: new GroupCommitter(options.store),
+    oldestAcceptedMs: () => (retentionMs === null ? undefined : now() - retentionMs),
+  };
+
+  installValidators(app);
+  installBodyParsers(app);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem('not-found', `${request.method} ${request.url} is not a Locus endpoint.`)),
+  );
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Locus',
+        version: '0.1.0',
+        description: 'Location telemetry: exact one-minute averages per user, stored in UTC.',
+      },
+    },
+  });
+  registerLocationRoutes(app, deps);
+  registerUserRoutes(app, deps);
+  registerHealthRoutes(app, deps);
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  // Requests already answered have committed; this waits for the ones whose commit is still in flight.
+  app.addHook('onClose', () => deps.committer.drain());
+  return app;
+}

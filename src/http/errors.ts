@@ -1,0 +1,54 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorObject } from 'ajv';
+import { fieldErrorsFromAjv } from '../pipeline/validate.js';
+import { StoreUnavailableError } from '../store/store.js';
+import { problem, sendProblem } from './problem.js';
+import type { Problem } from '../schemas/problem.js';
+
+// Fastify's own errors for bodies it could not read, by code.
+const BODY_ERRORS: Record<string, () => Problem> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () =>
+    problem('body-too-large', 'The body is larger than this endpoint accepts.'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+    problem('unsupported-media-type', 'Send the body as application/json.'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    problem('malformed-body', 'The body is empty.', [{ field: 'body', message: 'must be a JSON object' }]),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
+    problem('malformed-body', 'The Content-Length does not match the body.'),
+};
+
+function isFastifyError(error: unknown): error is FastifyError {
+  return error instanceof Error;
+}
+
+function validationProblem(error: FastifyError): Problem {
+  const errors = fieldErrorsFromAjv((error.validation ?? []) as ErrorObject[]);
+  if (error.validationContext === 'body') {
+    return problem('invalid-body', `${errors.length} field(s) of the body are not valid.`, errors);
+  }
+  return problem('invalid-parameter', `${errors.length} parameter(s) are not valid.`, errors);
+}
+
+/** Turns whatever a route threw into a problem+json answer. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof StoreUnavailableError) return problem('store-unavailable', 'Try again shortly.');
+  if (!isFastifyError(error)) return problem('internal-error', 'Something went wrong on our side.');
+  if (error.validation) return validationProblem(error);
+  const known = error.code ? BODY_ERRORS[error.code] : undefined;
+  if (known) return known();
+  // JSON syntax errors, including the prototype-poisoning keys the parser refuses, carry status 400.
+  if (error.statusCode === 400) {
+    return problem('malformed-body', 'The body is not valid JSON.', [
+      { field: 'body', message: error.message },
+    ]);
+  }
+  return problem('internal-error', 'Something went wrong on our side.');
+}
+
+export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const body = toProblem(error);
+  if (body.status === 503) request.log.warn({ cause: String(error) }, body.title);
+  else if (body.status >= 500) request.log.error({ err: error }, body.title);
+  else request.log.info({ problem: body.type, errors: body.errors }, body.title);
+  return sendProblem(reply, body);
+}

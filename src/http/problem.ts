@@ -1,0 +1,30 @@
+import type { FastifyReply } from 'fastify';
+import type { FieldError } from '../pipeline/types.js';
+import type { Problem } from '../schemas/problem.js';
+
+/** Every problem Locus answers with, by stable code: status, title, and the `type` URI derived from the code. */
+export const PROBLEMS = {
+  'invalid-body': { status: 400, title: 'The request body is not valid' },
+  'malformed-body': { status: 400, title: 'The request body is not readable JSON' },
+  'invalid-parameter': { status: 400, title: 'A request parameter is not valid' },
+  'unknown-user': { status: 404, title: 'No such user' },
+  'not-found': { status: 404, title: 'No such resource' },
+  'body-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
+  'internal-error': { status: 500, title: 'Internal server error' },
+  'store-unavailable': { status: 503, title: 'The database is unavailable' },
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export const RETRY_AFTER_SECONDS = 2;
+
+export function problem(code: ProblemCode, detail: string, errors?: FieldError[]): Problem {
+  const { status, title } = PROBLEMS[code];
+  return { type: `/problems/${code}`, title, status, detail, ...(errors ? { errors } : {}) };
+}
+
+export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+  if (body.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  return reply.code(body.status).type('application/problem+json').send(body);
+}

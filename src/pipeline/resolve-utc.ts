@@ -1,0 +1,73 @@
+import { find } from 'geo-tz';
+import { Temporal } from 'temporal-polyfill';
+import { wallClockMs, type LocalTimestamp } from './timestamp.js';
+
+/** The IANA zone at a position, from the time-zone boundary data; at sea, the nautical `Etc/GMT±N` zone. */
+export type ZoneLookup = (lat: number, long: number) => string;
+
+export const zoneAt: ZoneLookup = (lat, long) => {
+  const zone = find(lat, long)[0];
+  // geo-tz covers the whole globe (oceans included), so a miss means its data is broken, not that the input is.
+  if (!zone) throw new Error(`geo-tz found no time zone at ${lat},${long}`);
+  return zone;
+};
+
+const MINUTE_MS = 60_000;
+
+/**
+ * The instant of a wall time in a zone under Temporal's "compatible" rule: a repeated wall time (DST fall-back)
+ * takes the earlier instant, a skipped one (spring-forward gap) moves forward by the length of the gap.
+ */
+function instantInZone(wallMs: number, zone: string): number {
+  const wall = new Date(wallMs);
+  return Temporal.PlainDateTime.from({
+    year: wall.getUTCFullYear(),
+    month: wall.getUTCMonth() + 1,
+    day: wall.getUTCDate(),
+    hour: wall.getUTCHours(),
+    minute: wall.getUTCMinutes(),
+    second: wall.getUTCSeconds(),
+    millisecond: wall.getUTCMilliseconds(),
+  }).toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds;
+}
+
+/**
+ * Zone offsets, memoised per (zone, wall minute): Temporal takes microseconds per conversion, a Map lookup takes
+ * nanoseconds, and a device sends many points per minute. An entry is kept only when the offset is the same at both
+ * ends of the wall minute; a minute with a transition inside it (historic offsets with seconds) is always computed.
+ */
+export class OffsetCache {
+  readonly #offsets = new Map<string, number>();
+  constructor(readonly maxEntries = 100_000) {}
+
+  offsetMs(zone: string, wallMs: number): number {
+    const minuteStart = Math.floor(wallMs / MINUTE_MS) * MINUTE_MS;
+    const key = `${zone}\u0000${minuteStart}`;
+    const cached = this.#offsets.get(key);
+    if (cached !== undefined) return cached;
+    const atStart = minuteStart - instantInZone(minuteStart, zone);
+    const atEnd = minuteStart + MINUTE_MS - 1 - instantInZone(minuteStart + MINUTE_MS - 1, zone);
+    if (atStart !== atEnd) return wallMs - instantInZone(wallMs, zone);
+    // Dropping everything when full keeps the bound without LRU bookkeeping; the working set refills in a moment.
+    if (this.#offsets.size >= this.maxEntries) this.#offsets.clear();
+    this.#offsets.set(key, atStart);
+    return atStart;
+  }
+}
+
+const sharedCache = new OffsetCache();
+
+/**
+ * The UTC instant (ms) of a device timestamp: its own offset when it has one, otherwise the zone at the position.
+ */
+export function resolveUtc(
+  t: LocalTimestamp,
+  lat: number,
+  long: number,
+  lookup: ZoneLookup = zoneAt,
+  cache: OffsetCache = sharedCache,
+): number {
+  const wallMs = wallClockMs(t);
+  if (t.offsetMinutes !== null) return wallMs - t.offsetMinutes * MINUTE_MS;
+  return wallMs - cache.offsetMs(lookup(lat, long), wallMs);
+}

@@ -1,0 +1,24 @@
+/** One problem with one field of an input; `field` is the property name, or `body` for the whole input. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** A valid point with its UTC instant resolved: what every store receives. */
+export interface Point {
+  userId: string;
+  /** UTC instant, milliseconds since the Unix epoch. */
+  tsMs: number;
+  lat: number;
+  long: number;
+  /** Metres. */
+  accuracy: number;
+  /** Metres per second. */
+  speed: number;
+}
+
+/** What happened to one point offered to the store: new, or a repeat of an earlier (user, instant). */
+export type IngestOutcome = 'stored' | 'duplicate';
+
+/** A stage result: a value, or the reasons there is none. */
+export type Result<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };

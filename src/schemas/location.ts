@@ -1,0 +1,32 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { MAX_ACCURACY_M, MAX_SPEED_MPS } from '../pipeline/aggregate.js';
+
+/** One point as a device sends it to PUT /location. Extra properties are allowed and ignored. */
+export const LocationSchema = Type.Object(
+  {
+    timestamp: Type.String({
+      format: 'device-timestamp',
+      description:
+        'Device wall time `YYYY-MM-DD HH:MM:SS[.fffffffff]` (`T` may replace the space). Without an offset the zone ' +
+        'is the one at (lat, long); with `Z`, `+02:00` or `-0500` the offset is used as given.',
+      examples: ['2017-01-01 13:05:12'],
+    }),
+    lat: Type.Number({ minimum: -90, maximum: 90, description: 'Latitude, degrees (WGS 84).' }),
+    long: Type.Number({ minimum: -180, maximum: 180, description: 'Longitude, degrees (WGS 84).' }),
+    accuracy: Type.Number({
+      minimum: 0,
+      maximum: MAX_ACCURACY_M,
+      description: 'Horizontal accuracy, metres.',
+    }),
+    speed: Type.Number({ minimum: 0, maximum: MAX_SPEED_MPS, description: 'Speed, metres per second.' }),
+    user_id: Type.String({
+      format: 'user-id',
+      minLength: 1,
+      maxLength: 128,
+      description: '1–128 characters, no control characters.',
+    }),
+  },
+  { description: 'One location fix.' },
+);
+
+export type LocationInput = Static<typeof LocationSchema>;

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const MAIN = path.join(ROOT, 'src/cli/main.ts');
+
+function locus(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(TSX, [MAIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+async function finished(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stderr };
+}
+
+async function waitUntilReady(url: string, child: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (child.exitCode !== null) throw new Error(`locus exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('locus did not become ready in 20 s');
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'locus-serve-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('locus serve', () => {
+  for (const [env, variable] of [
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ] as const) {
+    it(`stops with one line naming ${variable} when it is invalid`, async () => {
+      const { code, stderr } = await finished(locus(['serve'], env));
+      assert.equal(code, 2);
+      assert.match(stderr, new RegExp(`^locus: ${variable}: .+\\n$`));
+    });
+  }
+
+  it('a flag wins over the environment', async () => {
+    const { code, stderr } = await finished(locus(['serve', '--port', 'nope'], { PORT: '5000' }));
+    assert.equal(code, 2);
+    assert.match(stderr, /^locus: PORT: .*"nope"/);
+  });
+
+  it('serves, shuts down cleanly on SIGTERM, and keeps the data across a restart', async () => {
+    const env = { DATABASE_URL: `sqlite:${path.join(dir, 'locus.db')}`, HOST: '127.0.0.1', PORT: '5391' };
+    const url = `http://127.0.0.1:${env.PORT}`;
+    const point = {
+      timestamp: '2017-01-01 13:05:12',
+      lat: 40.701,
+      long: -73.916,
+      accuracy: 11.3,
+      speed: 1.4,
+      user_id: 'a1',
+    };
+    const put = () =>
+      fetch(`${url}/location`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(point),
+      }).then((r) => r.json() as Promise<{ status: string }>);
+
+    const first = locus(['serve'], env);
+    const firstExit = finished(first);
+    await waitUntilReady(url, first);
+    assert.equal((await put()).status, 'stored');
+    first.kill('SIGTERM');
+    assert.equal((await firstExit).code, 0);
+
+    const second = locus(['serve'], env);
+    const secondExit = finished(second);
+    await waitUntilReady(url, second);
+    assert.equal((await put()).status, 'duplicate');
+    const users = (await (await fetch(`${url}/users`)).json()) as { users: Array<{ samples: number }> };
+    assert.equal(users.users[0]?.samples, 1);
+    second.kill('SIGTERM');
+    assert.equal((await secondExit).code, 0);
+  });
+});

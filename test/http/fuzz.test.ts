@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { aggregate, means } from '../../src/pipeline/aggregate.js';
+import { preparePoint } from '../../src/pipeline/prepare.js';
+import type { Point } from '../../src/pipeline/types.js';
+import { build, put, VALID_POINT } from './helper.js';
+
+const FIELDS = ['timestamp', 'lat', 'long', 'accuracy', 'speed', 'user_id'] as const;
+
+/** Values that are almost right, plainly wrong, or hostile. */
+const anyValue = fc.oneof(
+  fc.constantFrom(null, true, false, '', '40.7', 'NaN', '1e400', [], {}, -0, 1e308, -1e308, Number.MIN_VALUE),
+  fc.double(),
+  fc.integer(),
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.constantFrom('2017-02-30 12:00:00', '2017-01-01 24:00:01', '2017-03-12 02:30:00', '2017-11-05 01:30:00'),
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString().replace('T', ' ').slice(0, 19)),
+  fc.jsonValue(),
+);
+
+const wallTime = fc
+  .date({ min: new Date('2016-01-01'), max: new Date('2018-12-31'), noInvalidDate: true })
+  .map((d) => d.toISOString().replace('T', ' ').slice(0, 19));
+
+/** Valid points, so that a fair share of the run reaches the store (and some collide as duplicates). */
+const validBody = fc.record({
+  timestamp: wallTime,
+  lat: fc.double({ min: -90, max: 90, noNaN: true }),
+  long: fc.double({ min: -180, max: 180, noNaN: true }),
+  accuracy: fc.double({ min: 0, max: 600, noNaN: true }),
+  speed: fc.double({ min: 0, max: 40, noNaN: true }),
+  user_id: fc.constantFrom('a1', 'b2', 'ü'),
+});
+
+/** Mostly-garbage bodies: valid points with fields broken, dropped or added, and arbitrary JSON. */
+const body = fc.oneof(
+  validBody,
+  fc.record({
+    timestamp: fc.oneof(fc.constant(VALID_POINT.timestamp), anyValue),
+    lat: fc.oneof(fc.double({ min: -90, max: 90, noNaN: true }), anyValue),
+    long: fc.oneof(fc.double({ min: -180, max: 180, noNaN: true }), anyValue),
+    accuracy: fc.oneof(fc.double({ min: 0, max: 600, noNaN: true }), anyValue),
+    speed: fc.oneof(fc.double({ min: 0, max: 40, noNaN: true }), anyValue),
+    user_id: fc.oneof(fc.constantFrom('a1', 'b2', 'ü'), anyValue),
+  }),
+  fc
+    .tuple(fc.subarray([...FIELDS]), fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }))
+    .map(([drop, extra]) => {
+      const point: Record<string, unknown> = { ...extra, ...VALID_POINT };
+      for (const field of drop) delete point[field];
+      return point;
+    }),
+  fc.jsonValue(),
+);
+
+/** Serialised bodies, some cut short or otherwise not JSON at all. */
+const payload = fc.oneof(
+  { weight: 4, arbitrary: body.map((b) => JSON.stringify(b) ?? '') },
+  body.chain((b) => {
+    const text = JSON.stringify(b) ?? '';
+    return fc.nat(text.length).map((cut) => text.slice(0, cut));
+  }),
+  fc.string(),
+);
+
+describe('PUT /location under random bodies', () => {
+  it('always answers 200 or 4xx, and stores exactly the points answered stored', async (t) => {
+    const { app, store } = await build(t);
+    const stored: Point[] = [];
+    await fc.assert(
+      fc.asyncProperty(payload, async (text) => {
+        const response = await put(app, text);
+        assert.ok(
+          response.statusCode === 200 || (response.statusCode >= 400 && response.statusCode < 500),
+          `${response.statusCode} for ${text}: ${response.body}`,
+        );
+        if (response.statusCode !== 200) return;
+        const answer = response.json<{ status: string }>();
+        if (answer.status !== 'stored') return;
+        const prepared = preparePoint(JSON.parse(text));
+        assert.ok(prepared.ok, 'a stored body is a valid one');
+        stored.push(prepared.value);
+      }),
+      { numRuns: 1500 },
+    );
+    const expected = aggregate(stored).sort(
+      (a, b) => a.userId.localeCompare(b.userId) || a.minuteMs - b.minuteMs,
+    );
+    const actual = [];
+    for (const user of await store.users()) {
+      const page = await store.minutes(user.userId, {}, { limit: 100_000 });
+      actual.push(...(page?.rows ?? []));
+    }
+    actual.sort((a, b) => a.userId.localeCompare(b.userId) || a.minuteMs - b.minuteMs);
+    assert.deepEqual(actual, expected);
+    assert.ok(stored.length > 50, `the generator should reach the store often, got ${stored.length}`);
+    for (const row of actual) assert.ok(Number.isFinite(means(row.sums).lat));
+  });
+});

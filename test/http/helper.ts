@@ -1,0 +1,53 @@
+import type { TestContext } from 'node:test';
+import { buildApp, type AppOptions, type LocusApp } from '../../src/http/app.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/store.js';
+
+export const VALID_POINT = {
+  timestamp: '2017-01-01 13:05:12',
+  lat: 40.701,
+  long: -73.916,
+  accuracy: 11.3,
+  speed: 1.4,
+  user_id: 'a1',
+} as const;
+
+export interface Harness {
+  app: LocusApp;
+  store: Store;
+}
+
+/** An app on a fresh in-memory store, closed when the test ends. */
+export async function build(
+  t: TestContext,
+  options: Omit<AppOptions, 'store'> & { store?: Store } = {},
+): Promise<Harness> {
+  const store = options.store ?? openSqliteStore({ path: ':memory:' });
+  const app = await buildApp({ ...options, store });
+  t.after(async () => {
+    await app.close();
+    await store.close();
+  });
+  return { app, store };
+}
+
+export async function put(app: LocusApp, body: unknown, contentType = 'application/json') {
+  return app.inject({
+    method: 'PUT',
+    url: '/location',
+    headers: { 'content-type': contentType },
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** A store whose ingest fails with the given error, to test how failures are answered. */
+export function failingStore(base: Store, error: () => Error): Store {
+  return {
+    ingest: () => Promise.reject(error()),
+    users: () => base.users(),
+    minutes: (...args) => base.minutes(...args),
+    pruneDedupeKeys: (beforeMs) => base.pruneDedupeKeys(beforeMs),
+    health: () => Promise.reject(error()),
+    close: () => base.close(),
+  };
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { LocusApp } from '../../src/http/app.js';
+import { build, put, VALID_POINT } from './helper.js';
+
+interface Page {
+  user_id: string;
+  locations: Array<{ minute: string; samples: number }>;
+  next_cursor: string | null;
+}
+
+/** Ten minutes of data for a1 (18:00Z to 18:09Z), two points each, and one minute for b2. */
+async function seed(app: LocusApp): Promise<void> {
+  for (let minute = 0; minute < 10; minute++) {
+    for (const second of ['05', '35']) {
+      const timestamp = `2017-01-01 13:${String(minute).padStart(2, '0')}:${second}`;
+      assert.equal((await put(app, { ...VALID_POINT, timestamp })).statusCode, 200);
+    }
+  }
+  await put(app, { ...VALID_POINT, user_id: 'b2' });
+}
+
+async function getPage(app: LocusApp, url: string): Promise<Page> {
+  const response = await app.inject(url);
+  assert.equal(response.statusCode, 200, response.body);
+  return response.json<Page>();
+}
+
+describe('GET /users', () => {
+  it('is empty on a new store', async (t) => {
+    const { app } = await build(t);
+    assert.deepEqual((await app.inject('/users')).json(), { users: [] });
+  });
+
+  it('summarises each user', async (t) => {
+    const { app } = await build(t);
+    await seed(app);
+    assert.deepEqual((await app.inject('/users')).json(), {
+      users: [
+        {
+          user_id: 'a1',
+          minutes: 10,
+          samples: 20,
+          first_minute: '2017-01-01T18:00:00.000Z',
+          last_minute: '2017-01-01T18:09:00.000Z',
+        },
+        {
+          user_id: 'b2',
+          minutes: 1,
+          samples: 1,
+          first_minute: '2017-01-01T18:05:00.000Z',
+          last_minute: '2017-01-01T18:05:00.000Z',
+        },
+      ],
+    });
+  });
+});
+
+describe('GET /users/:user_id/locations', () => {
+  it('lists minutes ascending with a null cursor on the last page', async (t) => {
+    const { app } = await build(t);
+    await seed(app);
+    const page = await getPage(app, '/users/a1/locations');
+    assert.equal(page.user_id, 'a1');
+    assert.equal(page.locations.length, 10);
+    assert.deepEqual(
+      page.locations.map((l) => l.minute),
+      [...page.locations.map((l) => l.minute)].sort(),
+    );
+    assert.ok(page.locations.every((l) => l.samples === 2));
+    assert.equal(page.next_cursor, null);
+  });
+
+  it('pages with limit and cursor, every minute exactly once', async (t) => {
+    const { app } = await build(t);
+    await seed(app);
+    const seen: string[] = [];
+    let url = '/users/a1/locations?limit=3';
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await getPage(app, url);
+      seen.push(...page.locations.map((l) => l.minute));
+      if (page.next_cursor === null) break;
+      url = `/users/a1/locations?limit=3&cursor=${encodeURIComponent(page.next_cursor)}`;
+    }
+    assert.equal(seen.length, 10);
+    assert.equal(new Set(seen).size, 10);
+  });
+
+  it('takes from inclusive and to exclusive, with offsets or dates', async (t) => {
+    const { app } = await build(t);
+    await seed(app);
+    const page = await getPage(
+      app,
+      '/users/a1/locations?from=2017-01-01T18:02:00Z&to=2017-01-01T13:05:00-05:00',
+    );
+    assert.deepEqual(
+      page.locations.map((l) => l.minute),
+      ['02', '03', '04'].map((m) => `2017-01-01T18:${m}:00.000Z`),
+    );
+    assert.equal((await getPage(app, '/users/a1/locations?from=2017-01-02')).locations.length, 0);
+    assert.equal((await getPage(app, '/users/a1/locations?to=2017-01-02')).locations.length, 10);
+  });
+
+  it('answers 404 problem for an unknown user', async (t) => {
+    const { app } = await build(t);
+    await seed(app);
+    const response = await app.inject('/users/nobody/locations');
+    assert.equal(response.statusCode, 404);
+    assert.match(String(response.headers['content-type']), /problem\+json/);
+    assert.equal(response.json<{ type: string }>().type, '/problems/unknown-user');
+  });
+
+  it('returns user ids with reserved characters verbatim', async (t) => {
+    const { app } = await build(t);
+    const userId = "o'brien/ü 1?#%'; DROP TABLE minutes; --";
+    assert.equal((await put(app, { ...VALID_POINT, user_id: userId })).statusCode, 200);
+    const page = await getPage(app, `/users/${encodeURIComponent(userId)}/locations`);
+    assert.equal(page.user_id, userId);
+    assert.equal(page.locations.length, 1);
+    const users = (await app.inject('/users')).json<{ users: Array<{ user_id: string }> }>().users;
+    assert.deepEqual(
+      users.map((u) => u.user_id),
+      [userId],
+    );
+  });
+
+  for (const [query, field] of [
+    ['limit=0', 'limit'],
+    ['limit=10001', 'limit'],
+    ['limit=ten', 'limit'],
+    ['limit=1.5', 'limit'],
+    ['from=yesterday', 'from'],
+    ['to=2017-02-30', 'to'],
+    ['cursor=bm90LWEtY3Vyc29y', 'cursor'],
+    ['cursor=%00', 'cursor'],
+    ['from=2017-01-02&to=2017-01-01', 'to'],
+  ] as const) {
+    it(`answers 400 naming ${field} for ?${query}`, async (t) => {
+      const { app } = await build(t);
+      await seed(app);
+      const response = await app.inject(`/users/a1/locations?${query}`);
+      assert.equal(response.statusCode, 400, response.body);
+      assert.match(String(response.headers['content-type']), /problem\+json/);
+      const problem = response.json<{ type: string; errors: Array<{ field: string }> }>();
+      assert.equal(problem.type, '/problems/invalid-parameter');
+      assert.deepEqual(
+        problem.errors.map((e) => e.field),
+        [field],
+      );
+    });
+  }
+});
