@@ -86,6 +86,22 @@ describe('aggregate', () => {
   });
 });
 
+describe('means: points without accuracy or speed', () => {
+  it('averages accuracy and speed over the points that carry them', () => {
+    const m = meanOf([
+      point({ accuracy: 10, speed: null }),
+      point({ tsMs: T0 + 1, accuracy: null, speed: 3 }),
+      point({ tsMs: T0 + 2, accuracy: 20, speed: null }),
+    ]);
+    assert.deepEqual(m, { samples: 3, lat: 40.7, long: -73.9, accuracy: 15, speed: 3 });
+  });
+  it('gives null when no point of the minute carries them', () => {
+    const m = meanOf([point({ accuracy: null, speed: null })]);
+    assert.equal(m.accuracy, null);
+    assert.equal(m.speed, null);
+  });
+});
+
 describe('means: longitude across the antimeridian', () => {
   it('averages 179.9 and -179.9 to 180, not 0', () => {
     assert.equal(meanOf([point({ long: 179.9 }), point({ tsMs: T0 + 1, long: -179.9 })]).long, 180);

@@ -13,7 +13,10 @@ export const MAX_ACCURACY_M = 20_000_000; // farther than any two points on Eart
 export const MAX_SPEED_MPS = 100_000; // far beyond anything that carries a phone
 export const MINUTE_MS = 60_000;
 
-/** Exact per-(user, minute) state. Longitude is summed twice: as given, and shifted east into [0, 360). */
+/**
+ * Exact per-(user, minute) state. Longitude is summed twice: as given, and shifted east into [0, 360). Accuracy and
+ * speed are averaged over the points that carry them, so each has its own count.
+ */
 export interface MinuteSums {
   samples: number;
   latSum: number;
@@ -24,7 +27,9 @@ export interface MinuteSums {
   longEastMin: number;
   longEastMax: number;
   accuracySum: number;
+  accuracyCount: number;
   speedSum: number;
+  speedCount: number;
 }
 
 export interface MinuteAggregate {
@@ -37,8 +42,9 @@ export interface MinuteMeans {
   samples: number;
   lat: number;
   long: number;
-  accuracy: number;
-  speed: number;
+  /** Null when no point of the minute reported it. */
+  accuracy: number | null;
+  speed: number | null;
 }
 
 export function minuteOf(tsMs: number): number {
@@ -67,8 +73,10 @@ export function pointSums(point: Point): MinuteSums {
     longEastSum: longEast,
     longEastMin: longEast,
     longEastMax: longEast,
-    accuracySum: toMetricUnits(point.accuracy),
-    speedSum: toMetricUnits(point.speed),
+    accuracySum: point.accuracy === null ? 0 : toMetricUnits(point.accuracy),
+    accuracyCount: point.accuracy === null ? 0 : 1,
+    speedSum: point.speed === null ? 0 : toMetricUnits(point.speed),
+    speedCount: point.speed === null ? 0 : 1,
   };
 }
 
@@ -84,7 +92,9 @@ export function mergeSums(a: MinuteSums, b: MinuteSums): MinuteSums {
     longEastMin: Math.min(a.longEastMin, b.longEastMin),
     longEastMax: Math.max(a.longEastMax, b.longEastMax),
     accuracySum: a.accuracySum + b.accuracySum,
+    accuracyCount: a.accuracyCount + b.accuracyCount,
     speedSum: a.speedSum + b.speedSum,
+    speedCount: a.speedCount + b.speedCount,
   };
 }
 
@@ -119,12 +129,13 @@ function meanLongUnits(s: MinuteSums): number {
 /** The means a reader sees. Each is one correctly rounded division of exact integers. */
 export function means(s: MinuteSums): MinuteMeans {
   const coordDivisor = s.samples * COORD_UNITS_PER_DEGREE;
-  const metricDivisor = s.samples * METRIC_UNITS_PER_METRE;
+  const metricMean = (sum: number, count: number) =>
+    count === 0 ? null : sum / (count * METRIC_UNITS_PER_METRE);
   return {
     samples: s.samples,
     lat: s.latSum / coordDivisor,
     long: meanLongUnits(s) / coordDivisor,
-    accuracy: s.accuracySum / metricDivisor,
-    speed: s.speedSum / metricDivisor,
+    accuracy: metricMean(s.accuracySum, s.accuracyCount),
+    speed: metricMean(s.speedSum, s.speedCount),
   };
 }

@@ -11,10 +11,10 @@ export interface Point {
   tsMs: number;
   lat: number;
   long: number;
-  /** Metres. */
-  accuracy: number;
-  /** Metres per second. */
-  speed: number;
+  /** Metres; null when the source does not report it (some tracking apps and files). */
+  accuracy: number | null;
+  /** Metres per second; null when the source does not report it. */
+  speed: number | null;
 }
 
 /** What happened to one point offered to the store: new, or a repeat of an earlier (user, instant). */

@@ -55,7 +55,9 @@ const MIGRATIONS: readonly string[] = [
     long_east_min INTEGER NOT NULL,
     long_east_max INTEGER NOT NULL,
     accuracy_sum INTEGER NOT NULL,
+    accuracy_count INTEGER NOT NULL,
     speed_sum INTEGER NOT NULL,
+    speed_count INTEGER NOT NULL,
     PRIMARY KEY (user_id, minute_ms)
   ) WITHOUT ROWID;
   `,
@@ -159,7 +161,8 @@ type UpsertParams = MinuteSums & { userId: string; minuteMs: number };
 const MINUTE_COLUMNS = `
   minute_ms AS minuteMs, samples, lat_sum AS latSum, long_sum AS longSum, long_min AS longMin,
   long_max AS longMax, long_east_sum AS longEastSum, long_east_min AS longEastMin,
-  long_east_max AS longEastMax, accuracy_sum AS accuracySum, speed_sum AS speedSum`;
+  long_east_max AS longEastMax, accuracy_sum AS accuracySum,
+  accuracy_count AS accuracyCount, speed_sum AS speedSum, speed_count AS speedCount`;
 
 function prepareStatements(db: Database.Database) {
   return {
@@ -168,9 +171,9 @@ function prepareStatements(db: Database.Database) {
     ),
     upsertMinute: db.prepare<UpsertParams>(`
       INSERT INTO minutes (user_id, minute_ms, samples, lat_sum, long_sum, long_min, long_max,
-        long_east_sum, long_east_min, long_east_max, accuracy_sum, speed_sum)
+        long_east_sum, long_east_min, long_east_max, accuracy_sum, accuracy_count, speed_sum, speed_count)
       VALUES (@userId, @minuteMs, @samples, @latSum, @longSum, @longMin, @longMax,
-        @longEastSum, @longEastMin, @longEastMax, @accuracySum, @speedSum)
+        @longEastSum, @longEastMin, @longEastMax, @accuracySum, @accuracyCount, @speedSum, @speedCount)
       ON CONFLICT (user_id, minute_ms) DO UPDATE SET
         samples = samples + excluded.samples,
         lat_sum = lat_sum + excluded.lat_sum,
@@ -181,7 +184,9 @@ function prepareStatements(db: Database.Database) {
         long_east_min = min(long_east_min, excluded.long_east_min),
         long_east_max = max(long_east_max, excluded.long_east_max),
         accuracy_sum = accuracy_sum + excluded.accuracy_sum,
-        speed_sum = speed_sum + excluded.speed_sum`),
+        accuracy_count = accuracy_count + excluded.accuracy_count,
+        speed_sum = speed_sum + excluded.speed_sum,
+        speed_count = speed_count + excluded.speed_count`),
     users: db.prepare<[], UserRow>(`
       SELECT user_id AS userId, count(*) AS minutes, sum(samples) AS samples,
         min(minute_ms) AS firstMinuteMs, max(minute_ms) AS lastMinuteMs

@@ -346,6 +346,24 @@ export function storeContract(backendName: string, open: () => Promise<StoreUnde
         assert.equal(rows[1]?.sums.longEastSum, 18_000_000_000);
       });
 
+      it('.ingest(points) averages accuracy and speed over the points that carry them', async () => {
+        const points = [
+          point('ana', NOON, { accuracy: null, speed: 2 }),
+          point('ana', NOON + 1, { accuracy: 8, speed: null }),
+          point('ana', NOON + MINUTE_MS, { accuracy: null, speed: null }),
+        ];
+        for (const p of points) await store.ingest([p]);
+        const rows = await allMinutes(store, 'ana');
+        assert.deepEqual(rows, expectedMinutes(points, 'ana'));
+        assert.deepEqual(
+          rows.map((r) => [r.sums.accuracyCount, r.sums.speedCount]),
+          [
+            [1, 1],
+            [0, 0],
+          ],
+        );
+      });
+
       it('.ingest(points) keeps antimeridian points 179.9 and -179.9 in one minute with exact extremes', async () => {
         const points = [point('ana', NOON, { long: 179.9 }), point('ana', NOON + 1, { long: -179.9 })];
         // Separate calls, so the extremes are merged by the store's upsert rather than by aggregate() in memory.

@@ -19,8 +19,12 @@ const MinuteSchema = Type.Object({
   minute: Instant('Start of the UTC minute.'),
   lat: Type.Number(),
   long: Type.Number({ description: 'Mean on the short arc: points straddling ±180° average near ±180°.' }),
-  accuracy: Type.Number(),
-  speed: Type.Number(),
+  accuracy: Type.Union([Type.Number(), Type.Null()], {
+    description: 'Mean over the points that reported it; null when none did.',
+  }),
+  speed: Type.Union([Type.Number(), Type.Null()], {
+    description: 'Mean over the points that reported it; null when none did.',
+  }),
   samples: Type.Integer({ description: 'Distinct points averaged into this minute.' }),
 });
 
