@@ -8,11 +8,11 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
 
 function locus(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(TSX, [MAIN, ...args], {
+  // node itself with tsx's loader, so signals reach the server rather than a wrapper process.
+  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
