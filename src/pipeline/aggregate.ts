@@ -60,24 +60,50 @@ export function toMetricUnits(value: number): number {
   return Math.round(value * METRIC_UNITS_PER_METRE) + 0;
 }
 
-/** The sums of a single point. */
-export function pointSums(point: Point): MinuteSums {
+function emptySums(): MinuteSums {
+  return {
+    samples: 0,
+    latSum: 0,
+    longSum: 0,
+    longMin: Number.POSITIVE_INFINITY,
+    longMax: Number.NEGATIVE_INFINITY,
+    longEastSum: 0,
+    longEastMin: Number.POSITIVE_INFINITY,
+    longEastMax: Number.NEGATIVE_INFINITY,
+    accuracySum: 0,
+    accuracyCount: 0,
+    speedSum: 0,
+    speedCount: 0,
+  };
+}
+
+// In place, because aggregating is on the ingest path: one allocation per group instead of one per point.
+function addPoint(sums: MinuteSums, point: Point): void {
   const long = toCoordUnits(point.long);
   const longEast = long < 0 ? long + 360 * COORD_UNITS_PER_DEGREE : long;
-  return {
-    samples: 1,
-    latSum: toCoordUnits(point.lat),
-    longSum: long,
-    longMin: long,
-    longMax: long,
-    longEastSum: longEast,
-    longEastMin: longEast,
-    longEastMax: longEast,
-    accuracySum: point.accuracy === null ? 0 : toMetricUnits(point.accuracy),
-    accuracyCount: point.accuracy === null ? 0 : 1,
-    speedSum: point.speed === null ? 0 : toMetricUnits(point.speed),
-    speedCount: point.speed === null ? 0 : 1,
-  };
+  sums.samples += 1;
+  sums.latSum += toCoordUnits(point.lat);
+  sums.longSum += long;
+  sums.longMin = Math.min(sums.longMin, long);
+  sums.longMax = Math.max(sums.longMax, long);
+  sums.longEastSum += longEast;
+  sums.longEastMin = Math.min(sums.longEastMin, longEast);
+  sums.longEastMax = Math.max(sums.longEastMax, longEast);
+  if (point.accuracy !== null) {
+    sums.accuracySum += toMetricUnits(point.accuracy);
+    sums.accuracyCount += 1;
+  }
+  if (point.speed !== null) {
+    sums.speedSum += toMetricUnits(point.speed);
+    sums.speedCount += 1;
+  }
+}
+
+/** The sums of a single point. */
+export function pointSums(point: Point): MinuteSums {
+  const sums = emptySums();
+  addPoint(sums, point);
+  return sums;
 }
 
 /** Combines two partial aggregates of the same minute; commutative and associative. */
@@ -104,10 +130,12 @@ export function aggregate(points: Iterable<Point>): MinuteAggregate[] {
   for (const point of points) {
     const minuteMs = minuteOf(point.tsMs);
     const key = `${minuteMs}\u0000${point.userId}`;
-    const sums = pointSums(point);
-    const group = groups.get(key);
-    if (group) group.sums = mergeSums(group.sums, sums);
-    else groups.set(key, { userId: point.userId, minuteMs, sums });
+    let group = groups.get(key);
+    if (!group) {
+      group = { userId: point.userId, minuteMs, sums: emptySums() };
+      groups.set(key, group);
+    }
+    addPoint(group.sums, point);
   }
   return [...groups.values()];
 }

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it, type TestContext } from 'node:test';
+import { stringify } from 'csv-stringify/sync';
+import { runSimulate, type SimulateFlags } from '../../src/cli/simulate.js';
+import { generateTrace } from '../../src/generate/trace.js';
+import { build } from '../http/helper.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'locus-simulate-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function traceFile(name: string, seed: number): string {
+  const rows = [...generateTrace({ seed, users: 3, minutes: 20, scenario: 'zones' })];
+  const file = path.join(dir, name);
+  writeFileSync(file, stringify(rows, { header: true }));
+  return file;
+}
+
+async function listening(t: TestContext): Promise<string> {
+  const { app } = await build(t);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+}
+
+/** A port nothing listens on: taken from the system, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function run(files: string[], flags: Partial<SimulateFlags> & { api: string }) {
+  let out = '';
+  let err = '';
+  const code = await runSimulate(
+    files,
+    { mode: 'put', batchSize: 1000, concurrency: 1, ...flags },
+    { out: (text) => (out += text), err: (text) => (err += text) },
+  );
+  return { code, out, err };
+}
+
+describe('locus simulate', () => {
+  it('replays traces and verifies the minute averages exactly', async (t) => {
+    const api = await listening(t);
+    const files = [traceFile('one.csv', 1), traceFile('two.csv', 2)];
+    const result = await run(files, { api, concurrency: 4, verify: true });
+    assert.equal(result.code, 0, result.out + result.err);
+    assert.match(result.out, /^stored +\d+$/m);
+    assert.match(result.out, /^duplicates +[1-9]\d*$/m);
+    assert.match(result.out, /^errors +0$/m);
+    assert.match(result.out, /^latency +p50 [\d.]+ ms, p99 [\d.]+ ms$/m);
+    assert.match(result.out, /^verify +OK: \d+ minutes of 3 users, 0 difference\(s\)$/m);
+  });
+
+  it('reports differences and exits 1 when the server holds other data', async (t) => {
+    const api = await listening(t);
+    const file = traceFile('three.csv', 3);
+    assert.equal((await run([file], { api })).code, 0);
+    const other = path.join(dir, 'other.csv');
+    // Same users and minutes, different first copies: the server keeps what it had, so verify must notice.
+    writeFileSync(
+      other,
+      stringify([...generateTrace({ seed: 4, users: 3, minutes: 20, scenario: 'zones' })], { header: true }),
+    );
+    const result = await run([other], { api, verify: true });
+    assert.equal(result.code, 1);
+    assert.match(result.out, /^difference +u\d /m);
+    assert.match(result.out, /^verify +FAILED/m);
+  });
+
+  it('stops with one line, no stack, when the server is unreachable', async () => {
+    const api = `http://127.0.0.1:${await closedPort()}`;
+    const result = await run([traceFile('four.csv', 5)], { api });
+    assert.equal(result.code, 2);
+    assert.match(result.err, /^locus simulate: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*\n$/);
+  });
+
+  it('stops with one line when a file cannot be read', async () => {
+    const result = await run([path.join(dir, 'missing.csv')], { api: 'http://127.0.0.1:1' });
+    assert.equal(result.code, 2);
+    assert.match(result.err, /^locus simulate: cannot read .*missing\.csv/);
+  });
+});
