@@ -47,7 +47,7 @@ export function toProblem(error: unknown): Problem {
 
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const body = toProblem(error);
-  if (body.status === 503) request.log.warn({ cause: String(error) }, body.title);
+  if (body.status === 503) request.log.warn({ err: error }, body.title);
   else if (body.status >= 500) request.log.error({ err: error }, body.title);
   else request.log.info({ problem: body.type, errors: body.errors }, body.title);
   return sendProblem(reply, body);

@@ -1,238 +1,45 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { aggregate, type MinuteAggregate, type MinuteSums } from '../pipeline/aggregate.js';
+import type Database from 'better-sqlite3';
 import type { IngestOutcome, Point } from '../pipeline/types.js';
 import {
-  StoreUnavailableError,
-  type MinutePage,
-  type MinuteRange,
-  type PageRequest,
-  type Store,
-  type UserSummary,
-} from './store.js';
+  checkLimit,
+  createIngestBatch,
+  mappingErrors,
+  openDatabase,
+  prepareStatements,
+  settle,
+  toAggregate,
+  type IngestBatch,
+  type SqliteSettings,
+  type SqliteStoreOptions,
+  type Statements,
+} from './sqlite-db.js';
+import { ThreadWriter } from './sqlite-writer-client.js';
+import type { MinutePage, MinuteRange, PageRequest, Store, UserSummary } from './store.js';
 
-export interface SqliteStoreOptions {
-  /** A file path, or `:memory:` for a private database that disappears on close. */
-  path: string;
-  /** How long a statement waits for another connection's lock before giving up. Default 5000. */
-  busyTimeoutMs?: number;
-}
-
-/** What the connection actually runs with, as SQLite reports it; for startup logs and tests. */
-export interface SqliteSettings {
-  journalMode: string;
-  /** 2 is FULL. */
-  synchronous: number;
-  busyTimeoutMs: number;
-  schemaVersion: number;
-}
-
-const DEFAULT_BUSY_TIMEOUT_MS = 5000;
-
-/*
- * Append-only: entry i brings a database from user_version i to i + 1. Never edit a shipped entry, since databases
- * already at a later version would not see the change. WITHOUT ROWID with keys leading by user_id makes every
- * lookup and upsert a single clustered b-tree search, with a user's rows stored together.
- */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE dedupe_keys (
-    user_id TEXT NOT NULL,
-    ts_ms INTEGER NOT NULL,
-    PRIMARY KEY (user_id, ts_ms)
-  ) WITHOUT ROWID;
-
-  CREATE TABLE minutes (
-    user_id TEXT NOT NULL,
-    minute_ms INTEGER NOT NULL,
-    samples INTEGER NOT NULL,
-    lat_sum INTEGER NOT NULL,
-    long_sum INTEGER NOT NULL,
-    long_min INTEGER NOT NULL,
-    long_max INTEGER NOT NULL,
-    long_east_sum INTEGER NOT NULL,
-    long_east_min INTEGER NOT NULL,
-    long_east_max INTEGER NOT NULL,
-    accuracy_sum INTEGER NOT NULL,
-    accuracy_count INTEGER NOT NULL,
-    speed_sum INTEGER NOT NULL,
-    speed_count INTEGER NOT NULL,
-    PRIMARY KEY (user_id, minute_ms)
-  ) WITHOUT ROWID;
-  `,
-];
-
-export const SCHEMA_VERSION = MIGRATIONS.length;
-
-/*
- * Codes for conditions outside the program (another writer, a full or read-only disk, a missing mount): retrying
- * later can succeed, so callers answer 503. Everything else (constraint violations, SQL errors, corruption) is a bug
- * or needs an operator, and must not be disguised as "try again".
- */
-const UNAVAILABLE_CODE_FAMILIES = [
-  'SQLITE_BUSY',
-  'SQLITE_LOCKED',
-  'SQLITE_IOERR',
-  'SQLITE_READONLY',
-  'SQLITE_CANTOPEN',
-];
-const UNAVAILABLE_CODES = new Set(['SQLITE_FULL', 'SQLITE_PROTOCOL']);
-
-function isUnavailableCode(code: string): boolean {
-  return (
-    UNAVAILABLE_CODES.has(code) ||
-    UNAVAILABLE_CODE_FAMILIES.some((family) => code === family || code.startsWith(`${family}_`))
-  );
-}
-
-/** A StoreUnavailableError for transient SQLite failures; any other error is returned as it is. */
-export function mapSqliteError(error: unknown): unknown {
-  if (error instanceof Database.SqliteError && isUnavailableCode(error.code)) {
-    return new StoreUnavailableError(`SQLite database unavailable (${error.code}): ${error.message}`, {
-      cause: error,
-    });
-  }
-  return error;
-}
-
-function mappingErrors<T>(work: () => T): T {
-  try {
-    return work();
-  } catch (error) {
-    throw mapSqliteError(error);
-  }
-}
-
-/** Runs synchronous database work now and reports its result or mapped error as a Promise, never by throwing. */
-function settle<T>(work: () => T): Promise<T> {
-  return new Promise<T>((resolve) => resolve(work())).catch((error: unknown) => {
-    throw mapSqliteError(error);
-  });
-}
-
-function openDatabase(options: SqliteStoreOptions): Database.Database {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
-  try {
-    // WAL lets readers proceed while a batch commits; FULL also syncs the WAL on every commit, so a resolved
-    // ingest survives power loss, which is what the Store contract promises.
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    migrate(db);
-    return db;
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-}
-
-function migrate(db: Database.Database): void {
-  // IMMEDIATE takes the write lock before reading the version, so two processes opening a new file at once
-  // cannot both decide to create the tables.
-  db.transaction(() => {
-    const current = db.pragma('user_version', { simple: true }) as number;
-    if (current > MIGRATIONS.length) {
-      throw new Error(
-        `SQLite database schema version ${current} is newer than this build of Locus supports ` +
-          `(${MIGRATIONS.length}); run a newer Locus or restore a matching backup`,
-      );
-    }
-    for (const sql of MIGRATIONS.slice(current)) db.exec(sql);
-    // PRAGMA takes no bound parameters; the value is our own integer.
-    db.pragma(`user_version = ${MIGRATIONS.length}`);
-  }).immediate();
-}
-
-interface MinuteRow extends MinuteSums {
-  minuteMs: number;
-}
-
-interface UserRow {
-  userId: string;
-  minutes: number;
-  samples: number;
-  firstMinuteMs: number;
-  lastMinuteMs: number;
-}
-
-type UpsertParams = MinuteSums & { userId: string; minuteMs: number };
-
-const MINUTE_COLUMNS = `
-  minute_ms AS minuteMs, samples, lat_sum AS latSum, long_sum AS longSum, long_min AS longMin,
-  long_max AS longMax, long_east_sum AS longEastSum, long_east_min AS longEastMin,
-  long_east_max AS longEastMax, accuracy_sum AS accuracySum,
-  accuracy_count AS accuracyCount, speed_sum AS speedSum, speed_count AS speedCount`;
-
-function prepareStatements(db: Database.Database) {
-  return {
-    insertDedupeKey: db.prepare<[string, number]>(
-      'INSERT INTO dedupe_keys (user_id, ts_ms) VALUES (?, ?) ON CONFLICT DO NOTHING',
-    ),
-    upsertMinute: db.prepare<UpsertParams>(`
-      INSERT INTO minutes (user_id, minute_ms, samples, lat_sum, long_sum, long_min, long_max,
-        long_east_sum, long_east_min, long_east_max, accuracy_sum, accuracy_count, speed_sum, speed_count)
-      VALUES (@userId, @minuteMs, @samples, @latSum, @longSum, @longMin, @longMax,
-        @longEastSum, @longEastMin, @longEastMax, @accuracySum, @accuracyCount, @speedSum, @speedCount)
-      ON CONFLICT (user_id, minute_ms) DO UPDATE SET
-        samples = samples + excluded.samples,
-        lat_sum = lat_sum + excluded.lat_sum,
-        long_sum = long_sum + excluded.long_sum,
-        long_min = min(long_min, excluded.long_min),
-        long_max = max(long_max, excluded.long_max),
-        long_east_sum = long_east_sum + excluded.long_east_sum,
-        long_east_min = min(long_east_min, excluded.long_east_min),
-        long_east_max = max(long_east_max, excluded.long_east_max),
-        accuracy_sum = accuracy_sum + excluded.accuracy_sum,
-        accuracy_count = accuracy_count + excluded.accuracy_count,
-        speed_sum = speed_sum + excluded.speed_sum,
-        speed_count = speed_count + excluded.speed_count`),
-    users: db.prepare<[], UserRow>(`
-      SELECT user_id AS userId, count(*) AS minutes, sum(samples) AS samples,
-        min(minute_ms) AS firstMinuteMs, max(minute_ms) AS lastMinuteMs
-      FROM minutes GROUP BY user_id ORDER BY user_id`),
-    // fromMs (inclusive) and afterMinuteMs (exclusive) stay separate terms so absent bounds need no special SQL:
-    // the caller passes the widest safe integers instead, and one statement serves every range and page.
-    minutePage: db.prepare<[string, number, number, number, number], MinuteRow>(`
-      SELECT ${MINUTE_COLUMNS} FROM minutes
-      WHERE user_id = ? AND minute_ms >= ? AND minute_ms > ? AND minute_ms < ?
-      ORDER BY minute_ms LIMIT ?`),
-    userExists: db.prepare<[string], 1>('SELECT 1 FROM minutes WHERE user_id = ? LIMIT 1').pluck(),
-    pruneDedupeKeys: db.prepare<[number]>('DELETE FROM dedupe_keys WHERE ts_ms < ?'),
-    health: db.prepare<[], 1>('SELECT 1').pluck(),
-  };
-}
-
-type Statements = ReturnType<typeof prepareStatements>;
-
-function toAggregate(userId: string, row: MinuteRow): MinuteAggregate {
-  const { minuteMs, ...sums } = row;
-  return { userId, minuteMs, sums };
-}
-
-function checkLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new RangeError(`page limit must be a positive integer, got ${limit}`);
-  }
-}
+export { mapSqliteError, SCHEMA_VERSION, type SqliteSettings, type SqliteStoreOptions } from './sqlite-db.js';
 
 /** The Store on one embedded SQLite file, for a single host. */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #statements: Statements;
-  readonly #ingestBatch: Database.Transaction<(points: readonly Point[]) => IngestOutcome[]>;
+  /** Ingest on a writer thread for a file; in process for :memory:, which no other connection can see. */
+  readonly #writer: ThreadWriter | IngestBatch;
 
   constructor(options: SqliteStoreOptions) {
+    // This connection applies the migrations before the writer opens its own, and then serves the reads.
     this.#db = mappingErrors(() => openDatabase(options));
     this.#statements = prepareStatements(this.#db);
-    this.#ingestBatch = this.#db.transaction((points: readonly Point[]) => this.#ingestInTransaction(points));
+    this.#writer =
+      options.path === ':memory:' || options.writerThread === false
+        ? createIngestBatch(this.#db, this.#statements)
+        : new ThreadWriter(options);
   }
 
   ingest(points: readonly Point[]): Promise<IngestOutcome[]> {
     if (points.length === 0) return Promise.resolve([]);
-    // IMMEDIATE takes the write lock up front: a deferred transaction that read first could hit SQLITE_BUSY on
-    // upgrading, which the busy timeout cannot wait out.
-    return settle(() => this.#ingestBatch.immediate(points));
+    const writer = this.#writer;
+    if (writer instanceof ThreadWriter) return writer.ingest(points);
+    return settle(() => writer(points));
   }
 
   users(): Promise<UserSummary[]> {
@@ -253,7 +60,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    if (this.#writer instanceof ThreadWriter) await this.#writer.close();
     return settle(() => {
       if (this.#db.open) this.#db.close();
     });
@@ -266,22 +74,6 @@ export class SqliteStore implements Store {
       busyTimeoutMs: this.#db.pragma('busy_timeout', { simple: true }) as number,
       schemaVersion: this.#db.pragma('user_version', { simple: true }) as number,
     }));
-  }
-
-  #ingestInTransaction(points: readonly Point[]): IngestOutcome[] {
-    const stored: Point[] = [];
-    const outcomes = points.map((point): IngestOutcome => {
-      // The key insert is the dedupe check: it is atomic with the sums below, and it sees keys inserted earlier
-      // in this same batch, so the first occurrence wins wherever its repeat comes from.
-      const { changes } = this.#statements.insertDedupeKey.run(point.userId, point.tsMs);
-      if (changes === 0) return 'duplicate';
-      stored.push(point);
-      return 'stored';
-    });
-    for (const { userId, minuteMs, sums } of aggregate(stored)) {
-      this.#statements.upsertMinute.run({ userId, minuteMs, ...sums });
-    }
-    return outcomes;
   }
 
   #minutePage(userId: string, range: MinuteRange, page: PageRequest): MinutePage | null {

@@ -82,7 +82,8 @@ describe('locus serve', () => {
     const first = locus(['serve'], env);
     const firstExit = finished(first);
     await waitUntilReady(url, first);
-    assert.equal((await put()).status, 'stored');
+    const firstAnswer = await put();
+    assert.equal(firstAnswer.status, 'stored', JSON.stringify(firstAnswer));
     first.kill('SIGTERM');
     assert.equal((await firstExit).code, 0);
 
