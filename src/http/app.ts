@@ -8,6 +8,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import type { OwnTracksUserIdMode } from '../pipeline/formats/owntracks.js';
 import { createAjv } from '../schemas/ajv.js';
 import { GroupCommitter } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
@@ -15,6 +16,10 @@ import { errorHandler } from './errors.js';
 import { problem, sendProblem } from './problem.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLocationRoutes } from './routes/location.js';
+import { registerBatchRoutes } from './routes/locations-batch.js';
+import { registerOsmAndRoutes } from './routes/osmand.js';
+import { registerOverlandRoutes } from './routes/overland.js';
+import { registerOwnTracksRoutes } from './routes/owntracks.js';
 import { registerUserRoutes } from './routes/users.js';
 
 export type LocusApp = FastifyInstance<
@@ -31,6 +36,8 @@ export interface LocusDeps {
   committer: GroupCommitter;
   /** The oldest event time still accepted (dedupe retention), or undefined when everything is kept. */
   oldestAcceptedMs: () => number | undefined;
+  /** OwnTracks points belong to the user (`alice`) or to each of the user's devices (`alice/phone`). */
+  owntracksUserId: OwnTracksUserIdMode;
 }
 
 export interface AppOptions {
@@ -39,6 +46,10 @@ export interface AppOptions {
   retentionMs?: number | null;
   logger?: FastifyServerOptions['logger'];
   now?: () => number;
+  /** Shared with other ingest paths (the MQTT subscriber), so that all points go through one group commit. */
+  committer?: GroupCommitter;
+  /** User id of OwnTracks points: the OwnTracks user (default) or `user/device`. */
+  owntracksUserId?: OwnTracksUserIdMode;
 }
 
 // Bodies are checked strictly (no type coercion: "40.7" is not a number); query strings and path parameters are
@@ -71,8 +82,9 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
   const retentionMs = options.retentionMs ?? null;
   const deps: LocusDeps = {
     store: options.store,
-    committer: new GroupCommitter(options.store),
+    committer: options.committer ?? new GroupCommitter(options.store),
     oldestAcceptedMs: () => (retentionMs === null ? undefined : now() - retentionMs),
+    owntracksUserId: options.owntracksUserId ?? 'user',
   };
 
   installValidators(app);
@@ -91,6 +103,10 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
     },
   });
   registerLocationRoutes(app, deps);
+  await registerBatchRoutes(app, deps);
+  await registerOwnTracksRoutes(app, deps);
+  registerOverlandRoutes(app, deps);
+  await registerOsmAndRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerHealthRoutes(app, deps);
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

@@ -13,8 +13,17 @@ export interface PrepareOptions {
   oldestAcceptedMs?: number;
 }
 
+/**
+ * A point's fields once its format has been checked: PUT /location's, except that app formats and imports may
+ * lack accuracy or speed.
+ */
+export type PointInput = Omit<LocationInput, 'accuracy' | 'speed'> & {
+  accuracy: number | null;
+  speed: number | null;
+};
+
 /** A validated input turned into a store point: the UTC instant resolved, the retention bound checked. */
-export function toPoint(input: LocationInput, options: PrepareOptions = {}): Result<Point> {
+export function toPoint(input: PointInput, options: PrepareOptions = {}): Result<Point> {
   const parsed = parseTimestamp(input.timestamp);
   if (!parsed.ok) return parsed;
   const tsMs = resolveUtc(parsed.value, input.lat, input.long, options.zoneLookup ?? zoneAt);

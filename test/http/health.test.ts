@@ -37,6 +37,11 @@ describe('health and documentation', () => {
     assert.deepEqual(Object.keys(doc.paths).sort(), [
       '/healthz',
       '/location',
+      '/locations',
+      '/osmand',
+      '/overland',
+      '/owntracks',
+      '/pub',
       '/readyz',
       '/users',
       '/users/{user_id}/locations',

@@ -1,0 +1,72 @@
+import type { FastifyRequest } from 'fastify';
+import { minuteOf } from '../../pipeline/aggregate.js';
+import { osmandToPoint } from '../../pipeline/formats/osmand.js';
+import { OsmAndQuerySchema, OsmAndResultSchema } from '../../schemas/formats/osmand.js';
+import { COMMON_PROBLEMS, ProblemSchema } from '../../schemas/problem.js';
+import type { LocusApp, LocusDeps } from '../app.js';
+import { problem, sendProblem } from '../problem.js';
+
+const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+const FORM_BODY_LIMIT = 64 * 1024;
+
+/** The query parameters and, for a POST, the form parameters, in one list. */
+function paramsOf(request: FastifyRequest): URLSearchParams | null {
+  // The raw query, not Fastify's parsed one: the mapping needs repeated and empty parameters as sent.
+  const params = new URL(request.url, 'http://locus.invalid').searchParams;
+  if (request.body === undefined) return params;
+  if (!(request.body instanceof URLSearchParams)) return null;
+  for (const [name, value] of request.body) params.append(name, value);
+  return params;
+}
+
+/** GET or POST /osmand: the OsmAnd / GPSLogger "custom URL" protocol, one point per request. */
+export async function registerOsmAndRoutes(app: LocusApp, deps: LocusDeps): Promise<void> {
+  // Encapsulated, so that form bodies are parsed for this route only.
+  await app.register((scope: LocusApp, _options, registered) => {
+    scope.addContentTypeParser(
+      FORM_MEDIA_TYPE,
+      { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+      (_request, body, done) => done(null, new URLSearchParams(String(body))),
+    );
+    scope.route({
+      method: ['GET', 'POST'],
+      url: '/osmand',
+      schema: {
+        summary: 'OsmAnd / GPSLogger custom URL',
+        description:
+          'Parameters in the query string or, for a POST, a form body (GPSLogger’s %ALL). An empty parameter ' +
+          'counts as not sent. Answers like PUT /location once the point is durable.',
+        querystring: OsmAndQuerySchema,
+        response: {
+          200: OsmAndResultSchema,
+          400: ProblemSchema,
+          413: ProblemSchema,
+          415: ProblemSchema,
+          ...COMMON_PROBLEMS,
+        },
+      },
+      handler: async (request, reply) => {
+        const params = paramsOf(request);
+        if (!params) {
+          const detail = `Send the parameters in the query string, or as ${FORM_MEDIA_TYPE}.`;
+          return sendProblem(reply, problem('unsupported-media-type', detail));
+        }
+        const prepared = osmandToPoint(params, { oldestAcceptedMs: deps.oldestAcceptedMs() });
+        if (!prepared.ok) {
+          const detail = 'The point cannot be stored.';
+          return sendProblem(reply, problem('invalid-parameter', detail, prepared.errors));
+        }
+        const point = prepared.value;
+        const [outcome] = await deps.committer.submit([point]);
+        if (!outcome) throw new Error('the store returned no outcome for the point');
+        return {
+          status: outcome,
+          user_id: point.userId,
+          timestamp_utc: new Date(point.tsMs).toISOString(),
+          minute: new Date(minuteOf(point.tsMs)).toISOString(),
+        };
+      },
+    });
+    registered();
+  });
+}

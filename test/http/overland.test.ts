@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { LocusApp } from '../../src/http/app.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import { StoreUnavailableError } from '../../src/store/store.js';
+import { build, failingStore, put, VALID_POINT } from './helper.js';
+
+function feature(properties: Record<string, unknown> = {}, coordinates: unknown = [-73.916, 40.701]) {
+  return {
+    type: 'Feature',
+    geometry: { type: 'Point', coordinates },
+    properties: {
+      timestamp: '2017-01-01T13:05:12-0500',
+      altitude: 0,
+      speed: 4,
+      horizontal_accuracy: 30,
+      vertical_accuracy: -1,
+      motion: ['driving'],
+      battery_state: 'charging',
+      battery_level: 0.89,
+      device_id: 'a1',
+      wifi: '',
+      ...properties,
+    },
+  };
+}
+
+function post(app: LocusApp, body: unknown, url = '/overland') {
+  return app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/json', authorization: 'Bearer xxxxxx' },
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+async function minutesOf(app: LocusApp, userId: string) {
+  const response = await app.inject(`/users/${encodeURIComponent(userId)}/locations`);
+  return response.statusCode === 404
+    ? []
+    : response.json<{ locations: Array<Record<string, unknown>> }>().locations;
+}
+
+describe('POST /overland', () => {
+  it('stores a batch and answers result ok', async (t) => {
+    const { app } = await build(t);
+    const body = {
+      locations: [feature(), feature({ timestamp: '2017-01-01T13:05:40-0500', speed: -1 })],
+      current: feature({ timestamp: '2017-01-01T13:09:00-0500' }),
+      trip: { distance: 120, mode: 'bicycle' },
+    };
+    const response = await post(app, body);
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), { result: 'ok', stored: 2, duplicates: 0, rejected: 0 });
+    assert.deepEqual(await minutesOf(app, 'a1'), [
+      { minute: '2017-01-01T18:05:00.000Z', lat: 40.701, long: -73.916, accuracy: 30, speed: 4, samples: 2 },
+    ]);
+  });
+
+  it('skips invalid points, stores the valid ones and still answers ok', async (t) => {
+    const { app } = await build(t);
+    const response = await post(app, { locations: [feature({}, [-73.916, 95]), 'garbage', feature()] });
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), { result: 'ok', stored: 1, duplicates: 0, rejected: 2 });
+  });
+
+  it('counts a resent batch as duplicates', async (t) => {
+    const { app } = await build(t);
+    await post(app, { locations: [feature()] });
+    const again = await post(app, { locations: [feature()] });
+    assert.deepEqual(again.json(), { result: 'ok', stored: 0, duplicates: 1, rejected: 0 });
+  });
+
+  it('files points without device_id under ?user=, and accepts ?token=', async (t) => {
+    const { app } = await build(t);
+    const response = await post(
+      app,
+      { locations: [feature({ device_id: '' })] },
+      '/overland?user=carol&token=abc',
+    );
+    assert.equal(response.json<{ stored: number }>().stored, 1);
+    assert.equal((await minutesOf(app, 'carol')).length, 1);
+  });
+
+  it('refuses a batch with a point that has no user, storing nothing, so that Overland keeps it', async (t) => {
+    const { app, store } = await build(t);
+    const response = await post(app, { locations: [feature(), feature({ device_id: '' })] });
+    assert.equal(response.statusCode, 400);
+    assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+    assert.deepEqual(response.json<{ errors: unknown[] }>().errors, [
+      {
+        field: 'locations.1.properties.device_id',
+        message: 'is empty or absent, and the URL has no ?user= to fall back on',
+      },
+    ]);
+    assert.deepEqual(await store.users(), []);
+  });
+
+  it('refuses an invalid ?user=', async (t) => {
+    const { app } = await build(t);
+    const response = await post(app, { locations: [feature()] }, '/overland?user=');
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json<{ errors: Array<{ field: string }> }>().errors[0]?.field, 'user');
+  });
+
+  for (const [name, payload] of [
+    ['an array', '[]'],
+    ['an object without locations', '{"current":{}}'],
+    ['locations that are not an array', '{"locations":{}}'],
+    ['malformed JSON', '{"locations":['],
+  ] as const) {
+    it(`answers 400 for ${name}`, async (t) => {
+      const { app } = await build(t);
+      const response = await post(app, payload);
+      assert.equal(response.statusCode, 400);
+      assert.notEqual(response.json<{ result?: string }>().result, 'ok');
+    });
+  }
+
+  it('answers 413 for more than 10,000 points', async (t) => {
+    const { app } = await build(t);
+    const response = await post(app, { locations: Array.from({ length: 10_001 }, () => 0) });
+    assert.equal(response.statusCode, 413);
+  });
+
+  it('answers 503, not ok, while the store is unavailable', async (t) => {
+    const store = failingStore(
+      openSqliteStore({ path: ':memory:' }),
+      () => new StoreUnavailableError('locked'),
+    );
+    const { app } = await build(t, { store });
+    const response = await post(app, { locations: [feature()] });
+    assert.equal(response.statusCode, 503);
+  });
+
+  it('is the same point as a PUT /location of the same instant', async (t) => {
+    const { app } = await build(t);
+    await post(app, { locations: [feature()] });
+    assert.equal((await put(app, VALID_POINT)).json<{ status: string }>().status, 'duplicate');
+  });
+});
