@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseRetention } from './config.js';
+import { ConfigError, loadConfig, parseRetention, redactDatabaseUrl } from './config.js';
 
 function problem(settings: Parameters<typeof loadConfig>[0]): string {
   try {
@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       databaseUrl: 'sqlite:./data/locus.db',
       logLevel: 'info',
       retentionMs: null,
+      mqttUrl: null,
+      owntracksUserId: 'user',
     });
   });
 
@@ -47,6 +49,21 @@ describe('loadConfig', () => {
       path: ':memory:',
     }));
 
+  for (const url of [
+    'postgres://postgres@127.0.0.1:5432/locus',
+    'postgresql://locus:secret@db.internal/locus?sslmode=require',
+    'postgres:///locus?host=/var/run/postgresql',
+  ]) {
+    it(`accepts the PostgreSQL URL ${url}, keeping it whole for the driver`, () => {
+      assert.deepEqual(loadConfig({ DATABASE_URL: url }).database, { kind: 'postgres', url });
+    });
+  }
+
+  it('masks the password of a PostgreSQL URL in databaseUrl, which is what gets logged', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://locus:s3cr%40t@db:5432/locus' });
+    assert.equal(config.databaseUrl, 'postgres://locus:***@db:5432/locus');
+  });
+
   for (const [settings, variable] of [
     [{ PORT: 'http' }, 'PORT'],
     [{ PORT: '65536' }, 'PORT'],
@@ -55,15 +72,41 @@ describe('loadConfig', () => {
     [{ HOST: ' ' }, 'HOST'],
     [{ DATABASE_URL: 'mysql://localhost/locus' }, 'DATABASE_URL'],
     [{ DATABASE_URL: 'sqlite:' }, 'DATABASE_URL'],
-    [{ DATABASE_URL: 'postgres://postgres@127.0.0.1/locus' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://host:port/locus' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres:locus' }, 'DATABASE_URL'],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
     [{ DEDUPE_RETENTION: '30' }, 'DEDUPE_RETENTION'],
     [{ DEDUPE_RETENTION: '0d' }, 'DEDUPE_RETENTION'],
+    [{ MQTT_URL: 'localhost:1883' }, 'MQTT_URL'],
+    [{ MQTT_URL: 'http://broker:1883' }, 'MQTT_URL'],
+    [{ OWNTRACKS_USER_ID: 'device' }, 'OWNTRACKS_USER_ID'],
   ] as const) {
     it(`stops on ${JSON.stringify(settings)} naming ${variable}`, () => {
       assert.match(problem(settings), new RegExp(`^${variable}: `));
     });
   }
+});
+
+describe('redactDatabaseUrl', () => {
+  it('masks a password in the user part or in a password parameter, and leaves the rest alone', () => {
+    assert.equal(redactDatabaseUrl('postgres://u:p@h/db'), 'postgres://u:***@h/db');
+    assert.equal(redactDatabaseUrl('postgres://u@h/db?password=p&x=1'), 'postgres://u@h/db?password=***&x=1');
+    assert.equal(redactDatabaseUrl('postgres://u@h/db'), 'postgres://u@h/db');
+    assert.equal(redactDatabaseUrl('sqlite:./data/locus.db'), 'sqlite:./data/locus.db');
+  });
+
+  it('never shows the password of a URL it refuses', () => {
+    assert.doesNotMatch(problem({ DATABASE_URL: 'mysql://u:hunter2@h/db' }), /hunter2/);
+  });
+});
+
+describe('MQTT settings', () => {
+  it('takes a broker URL and the OwnTracks user id mode', () => {
+    const config = loadConfig({ MQTT_URL: 'mqtts://u:p@broker:8883', OWNTRACKS_USER_ID: 'user/device' });
+    assert.equal(config.mqttUrl, 'mqtts://u:p@broker:8883');
+    assert.equal(config.owntracksUserId, 'user/device');
+  });
+  it('treats off as no MQTT', () => assert.equal(loadConfig({ MQTT_URL: 'off' }).mqttUrl, null));
 });
 
 describe('parseRetention', () => {

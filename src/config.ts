@@ -3,23 +3,38 @@ import path from 'node:path';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export type DatabaseConfig = { kind: 'sqlite'; path: string };
+/** `url` is the whole PostgreSQL connection URL, secrets included: pass it to the driver, never to a log. */
+export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
 export interface Config {
   port: number;
   host: string;
   database: DatabaseConfig;
-  /** The text the operator gave, for logs (no secrets in a sqlite URL). */
+  /** The text the operator gave with any password masked, for logs. */
   databaseUrl: string;
   logLevel: LogLevel;
   /** Dedupe keys (and points) older than this are forgotten (refused); null keeps everything. */
   retentionMs: number | null;
+  /** The MQTT broker to take OwnTracks messages from; null: no MQTT. Secrets included: never log it. */
+  mqttUrl: string | null;
+  /** OwnTracks points belong to the user (`alice`) or to each device (`alice/phone`). */
+  owntracksUserId: 'user' | 'user/device';
 }
 
+/** Every setting Locus reads, by its environment variable name. */
+export const SETTING_NAMES = [
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'LOG_LEVEL',
+  'DEDUPE_RETENTION',
+  'MQTT_URL',
+  'OWNTRACKS_USER_ID',
+] as const;
+export type SettingName = (typeof SETTING_NAMES)[number];
+
 /** Settings by name, as in the environment; `locus serve` flags are merged over the environment first. */
-export type Settings = Partial<
-  Record<'PORT' | 'HOST' | 'DATABASE_URL' | 'LOG_LEVEL' | 'DEDUPE_RETENTION', string>
->;
+export type Settings = Partial<Record<SettingName, string>>;
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/locus.db';
 
@@ -55,16 +70,27 @@ export function parseDatabaseUrl(text: string): DatabaseConfig {
       throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/locus.db');
     return { kind: 'sqlite', path: path.resolve(file) };
   }
-  if (/^postgres(ql)?:/.test(text)) {
-    throw new ConfigError(
-      'DATABASE_URL',
-      'PostgreSQL is not supported yet; use sqlite:FILE or sqlite::memory:',
-    );
-  }
+  if (/^postgres(ql)?:\/\//.test(text)) return { kind: 'postgres', url: parsePostgresUrl(text) };
   throw new ConfigError(
     'DATABASE_URL',
-    `must be sqlite:FILE or sqlite::memory:, got ${JSON.stringify(text)}`,
+    `must be postgres://…, sqlite:FILE or sqlite::memory:, got ${JSON.stringify(redactDatabaseUrl(text))}`,
   );
+}
+
+function parsePostgresUrl(text: string): string {
+  // The driver's own parser is lenient and would turn a typo into a connection to some default; this catches
+  // what is not a URL at all, so the operator hears about it at start-up rather than as a 503 later.
+  if (!URL.canParse(text)) {
+    throw new ConfigError('DATABASE_URL', `is not a valid URL: ${JSON.stringify(redactDatabaseUrl(text))}`);
+  }
+  return text;
+}
+
+/** The URL with its password (in the user part or a `password=` parameter) replaced by `***`, for logs. */
+export function redactDatabaseUrl(text: string): string {
+  return text
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)[^/?#]*@/i, '$1***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 function parseLogLevel(text: string): LogLevel {
@@ -93,14 +119,35 @@ export function parseRetention(text: string): number | null {
 }
 
 /** Reads and checks every setting; throws ConfigError for the first one that is unusable. */
+function parseMqttUrl(text: string): string | null {
+  if (text === '' || text === 'off') return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError('MQTT_URL', 'must be a URL like mqtt://host:1883');
+  }
+  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol)) {
+    throw new ConfigError('MQTT_URL', `must use mqtt://, mqtts://, ws:// or wss://, got ${url.protocol}//`);
+  }
+  return text;
+}
+
+function parseOwntracksUserId(text: string): Config['owntracksUserId'] {
+  if (text === 'user' || text === 'user/device') return text;
+  throw new ConfigError('OWNTRACKS_USER_ID', `must be user or user/device, got ${JSON.stringify(text)}`);
+}
+
 export function loadConfig(settings: Settings): Config {
   const databaseUrl = settings.DATABASE_URL || DEFAULT_DATABASE_URL;
   return {
     port: parsePort(settings.PORT || '5000'),
     host: parseHost(settings.HOST || '0.0.0.0'),
     database: parseDatabaseUrl(databaseUrl),
-    databaseUrl,
+    databaseUrl: redactDatabaseUrl(databaseUrl),
     logLevel: parseLogLevel(settings.LOG_LEVEL || 'info'),
     retentionMs: parseRetention(settings.DEDUPE_RETENTION || 'off'),
+    mqttUrl: parseMqttUrl(settings.MQTT_URL ?? ''),
+    owntracksUserId: parseOwntracksUserId(settings.OWNTRACKS_USER_ID || 'user'),
   };
 }

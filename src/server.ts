@@ -1,5 +1,7 @@
 import { ConfigError, type Config } from './config.js';
 import { buildApp, type LocusApp } from './http/app.js';
+import type { MqttIngest } from './mqtt/owntracks-ingest.js';
+import { GroupCommitter } from './store/group-commit.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 
@@ -30,16 +32,46 @@ function listenProblem(error: unknown, config: Config): ConfigError | null {
   return new ConfigError('PORT', `cannot listen on ${config.host}:${config.port} (${code})`);
 }
 
+async function startMqtt(url: string, config: Config, committer: GroupCommitter, app: LocusApp) {
+  const { startMqttIngest } = await import('./mqtt/owntracks-ingest.js');
+  const { retentionMs } = config;
+  return startMqttIngest({
+    url,
+    ingest: (points) => committer.submit(points),
+    logger: app.log.child({ component: 'mqtt' }),
+    userIdMode: config.owntracksUserId,
+    oldestAcceptedMs: retentionMs === null ? undefined : () => Date.now() - retentionMs,
+  });
+}
+
 export async function startServer(config: Config): Promise<RunningServer> {
-  const store = openStore(config.database);
+  // The store comes first (it migrates the schema, and a database that cannot be reached stops start-up), but
+  // its connection events are logged by the app's logger, which exists only once the app does.
+  const late: { log?: LocusApp['log'] } = {};
+  const store = await openStore(config.database, {
+    onConnectionError: (error) =>
+      late.log?.warn({ err: error }, 'an idle database connection failed; reconnecting'),
+    onRetry: (error, attempt) =>
+      late.log?.warn({ err: error, attempt }, 'transaction conflict; running it again'),
+  });
+  // One group commit for HTTP and MQTT alike, so their points share transactions and first-wins order.
+  const committer = new GroupCommitter(store);
+  let mqtt: MqttIngest | null = null;
   const app = await buildApp({
     store,
+    committer,
     retentionMs: config.retentionMs,
     logger: { level: config.logLevel },
+    owntracksUserId: config.owntracksUserId,
+    notReadyReason: () => (mqtt && !mqtt.ready() ? 'Not connected to the MQTT broker.' : null),
   });
+  late.log = app.log;
+  if (config.mqttUrl) mqtt = await startMqtt(config.mqttUrl, config, committer, app);
   const pruning = config.retentionMs === null ? null : startPruning(app, store, config.retentionMs);
   const close = async () => {
     if (pruning) clearInterval(pruning);
+    // MQTT first: messages being committed still get their PUBACK; then HTTP, then the database.
+    await mqtt?.close();
     await app.close();
     await store.close();
   };

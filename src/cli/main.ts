@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
+import { StoreUnavailableError } from '../store/store.js';
 import { generateCommand } from './generate.js';
+import { migrateCommand } from './migrate.js';
 import { serveCommand } from './serve.js';
+import { simulateCommand } from './simulate.js';
 
 const program = new Command('locus')
   .description('Locus: location telemetry, exact one-minute averages per user, stored in UTC')
   .addCommand(serveCommand())
   .addCommand(generateCommand())
+  .addCommand(migrateCommand())
+  .addCommand(simulateCommand())
   .exitOverride();
 
 try {
@@ -18,6 +23,11 @@ try {
   if (error instanceof ConfigError) {
     process.stderr.write(`locus: ${error.message}\n`);
     process.exit(2);
+  }
+  // So is a database that cannot be reached at start-up: one line with the driver's reason, no stack.
+  if (error instanceof StoreUnavailableError) {
+    process.stderr.write(`locus: ${error.message}\n`);
+    process.exit(1);
   }
   throw error;
 }

@@ -7,6 +7,8 @@ interface ServeFlags {
   databaseUrl?: string;
   logLevel?: string;
   dedupeRetention?: string;
+  mqtt?: string;
+  owntracksUserId?: string;
 }
 
 /** Flags win over the environment; both go through the same checks. */
@@ -17,6 +19,8 @@ export function settingsFrom(env: NodeJS.ProcessEnv, flags: ServeFlags): Setting
     DATABASE_URL: flags.databaseUrl ?? env.DATABASE_URL,
     LOG_LEVEL: flags.logLevel ?? env.LOG_LEVEL,
     DEDUPE_RETENTION: flags.dedupeRetention ?? env.DEDUPE_RETENTION,
+    MQTT_URL: flags.mqtt ?? env.MQTT_URL,
+    OWNTRACKS_USER_ID: flags.owntracksUserId ?? env.OWNTRACKS_USER_ID,
   };
 }
 
@@ -27,13 +31,18 @@ export function serveCommand(): Command {
     .option('--host <host>', 'address to listen on [HOST, default 0.0.0.0]')
     .option(
       '--database-url <url>',
-      'sqlite:FILE or sqlite::memory: [DATABASE_URL, default sqlite:./data/locus.db]',
+      'postgres://…, sqlite:FILE or sqlite::memory: [DATABASE_URL, default sqlite:./data/locus.db]',
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [LOG_LEVEL, default info]')
     .option(
       '--dedupe-retention <duration>',
       'forget dedupe keys older than e.g. 30d, refusing older points [DEDUPE_RETENTION, default off]',
     )
+    .option(
+      '--mqtt <url>',
+      'take OwnTracks messages from this MQTT broker, e.g. mqtt://127.0.0.1:1883 [MQTT_URL]',
+    )
+    .option('--owntracks-user-id <mode>', 'user or user/device [OWNTRACKS_USER_ID, default user]')
     .action(async (flags: ServeFlags) => {
       const config = loadConfig(settingsFrom(process.env, flags));
       const { startServer } = await import('../server.js');

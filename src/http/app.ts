@@ -38,6 +38,8 @@ export interface LocusDeps {
   oldestAcceptedMs: () => number | undefined;
   /** OwnTracks points belong to the user (`alice`) or to each of the user's devices (`alice/phone`). */
   owntracksUserId: OwnTracksUserIdMode;
+  /** Why Locus cannot take points right now apart from the store (e.g. no MQTT broker), or null. */
+  notReadyReason: () => string | null;
 }
 
 export interface AppOptions {
@@ -50,6 +52,8 @@ export interface AppOptions {
   committer?: GroupCommitter;
   /** User id of OwnTracks points: the OwnTracks user (default) or `user/device`. */
   owntracksUserId?: OwnTracksUserIdMode;
+  /** Readiness beyond the store, for /readyz: a reason when not ready, null when ready. */
+  notReadyReason?: () => string | null;
 }
 
 // Bodies are checked strictly (no type coercion: "40.7" is not a number); query strings and path parameters are
@@ -77,6 +81,10 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
     logger: options.logger ?? false,
     // Keep-alive clients should not be cut while a commit is in flight; the server closes them on shutdown.
     forceCloseConnections: 'idle',
+    // A proxy's or client's request id ties their logs to ours.
+    requestIdHeader: 'x-request-id',
+    // One access line per request (below) instead of Fastify's two: at ingest rates logging is a real cost.
+    disableRequestLogging: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
   const now = options.now ?? Date.now;
   const retentionMs = options.retentionMs ?? null;
@@ -85,9 +93,19 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
     committer: options.committer ?? new GroupCommitter(options.store),
     oldestAcceptedMs: () => (retentionMs === null ? undefined : now() - retentionMs),
     owntracksUserId: options.owntracksUserId ?? 'user',
+    notReadyReason: options.notReadyReason ?? (() => null),
   };
 
   installValidators(app);
+  app.addHook('onResponse', (request, reply, done) => {
+    // The path without its query string: queries may carry tokens, and logs must not.
+    const path = request.url.split('?', 1)[0];
+    request.log.info(
+      { method: request.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'request',
+    );
+    done();
+  });
   installBodyParsers(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>

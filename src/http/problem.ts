@@ -13,6 +13,7 @@ export const PROBLEMS = {
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
   'internal-error': { status: 500, title: 'Internal server error' },
   'store-unavailable': { status: 503, title: 'The database is unavailable' },
+  'not-ready': { status: 503, title: 'Locus is not ready' },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;

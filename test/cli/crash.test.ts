@@ -7,12 +7,13 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { generateTrace, type TraceRow } from '../../src/generate/trace.js';
+import { freePort } from '../support/ports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'locus-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const PORT = '5392';
+const PORT = String(await freePort());
 const URL_BASE = `http://127.0.0.1:${PORT}`;
 
 function startLocus(): ChildProcess {

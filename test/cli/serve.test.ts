@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../support/ports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
@@ -62,7 +63,11 @@ describe('locus serve', () => {
   });
 
   it('serves, shuts down cleanly on SIGTERM, and keeps the data across a restart', async () => {
-    const env = { DATABASE_URL: `sqlite:${path.join(dir, 'locus.db')}`, HOST: '127.0.0.1', PORT: '5391' };
+    const env = {
+      DATABASE_URL: `sqlite:${path.join(dir, 'locus.db')}`,
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+    };
     const url = `http://127.0.0.1:${env.PORT}`;
     const point = {
       timestamp: '2017-01-01 13:05:12',

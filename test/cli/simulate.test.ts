@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
@@ -8,6 +8,7 @@ import { stringify } from 'csv-stringify/sync';
 import { runSimulate, type SimulateFlags } from '../../src/cli/simulate.js';
 import { generateTrace } from '../../src/generate/trace.js';
 import { build } from '../http/helper.js';
+import { freePort } from '../support/ports.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'locus-simulate-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,15 +24,6 @@ async function listening(t: TestContext): Promise<string> {
   const { app } = await build(t);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-}
-
-/** A port nothing listens on: taken from the system, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function run(files: string[], flags: Partial<SimulateFlags> & { api: string }) {
@@ -75,7 +67,7 @@ describe('locus simulate', () => {
   });
 
   it('stops with one line, no stack, when the server is unreachable', async () => {
-    const api = `http://127.0.0.1:${await closedPort()}`;
+    const api = `http://127.0.0.1:${await freePort()}`;
     const result = await run([traceFile('four.csv', 5)], { api });
     assert.equal(result.code, 2);
     assert.match(result.err, /^locus simulate: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*\n$/);

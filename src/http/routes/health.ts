@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ProblemSchema } from '../../schemas/problem.js';
 import type { LocusApp, LocusDeps } from '../app.js';
+import { problem, sendProblem } from '../problem.js';
 
 const StatusSchema = Type.Object({ status: Type.String() });
 
@@ -11,10 +12,15 @@ export function registerHealthRoutes(app: LocusApp, deps: LocusDeps): void {
   app.get(
     '/readyz',
     {
-      schema: { summary: 'The database answers', response: { 200: StatusSchema, 503: ProblemSchema } },
+      schema: {
+        summary: 'The database answers, and the MQTT broker is connected when one is configured',
+        response: { 200: StatusSchema, 503: ProblemSchema },
+      },
     },
-    async () => {
+    async (_request, reply) => {
       await deps.store.health();
+      const reason = deps.notReadyReason();
+      if (reason) return sendProblem(reply, problem('not-ready', reason));
       return { status: 'ready' };
     },
   );

@@ -1,0 +1,538 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
+import { after, afterEach, before, describe, it, type TestContext } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import pg from 'pg';
+import { buildApp } from '../../src/http/app.js';
+import { aggregate, MINUTE_MS, type MinuteAggregate } from '../../src/pipeline/aggregate.js';
+import type { IngestOutcome, Point } from '../../src/pipeline/types.js';
+import {
+  mapPostgresError,
+  openPostgresStore,
+  POSTGRES_SCHEMA_VERSION,
+  PostgresStore,
+  type PostgresStoreOptions,
+} from '../../src/store/postgres.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import { StoreUnavailableError, type Store } from '../../src/store/store.js';
+import { storeContract } from './contract.js';
+import { createTestDatabase, findTestServer, onDatabase, type TestDatabase } from './postgres-database.js';
+import { startTcpProxy, type TcpProxy } from './postgres-proxy.js';
+
+const NOON = Date.UTC(2024, 2, 10, 12);
+
+function point(userId: string, tsMs: number, values: Partial<Point> = {}): Point {
+  return { userId, tsMs, lat: 52.52, long: 13.405, accuracy: 4.5, speed: 1.25, ...values };
+}
+
+function isUnavailable(error: unknown): boolean {
+  assert.ok(error instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(error)}`);
+  return true;
+}
+
+function isUnmapped(error: unknown): boolean {
+  assert.ok(!(error instanceof StoreUnavailableError), `expected an unmapped error, got ${String(error)}`);
+  return true;
+}
+
+/** Every call a Store offers, each as a fresh promise, for checking how all of them fail. */
+function everyCall(store: Store): [string, () => Promise<unknown>][] {
+  return [
+    ['ingest', () => store.ingest([point('ana', NOON)])],
+    ['users', () => store.users()],
+    ['minutes', () => store.minutes('ana', {}, { limit: 1 })],
+    ['pruneDedupeKeys', () => store.pruneDedupeKeys(NOON)],
+    ['health', () => store.health()],
+  ];
+}
+
+async function allRows(store: Store): Promise<MinuteAggregate[]> {
+  const rows: MinuteAggregate[] = [];
+  for (const { userId } of await store.users()) {
+    const page = await store.minutes(userId, {}, { limit: 10_000 });
+    rows.push(...(page?.rows ?? []));
+  }
+  return rows;
+}
+
+function byKey(rows: readonly MinuteAggregate[]): MinuteAggregate[] {
+  return [...rows].sort((a, b) =>
+    a.userId === b.userId ? a.minuteMs - b.minuteMs : a.userId < b.userId ? -1 : 1,
+  );
+}
+
+/** A TCP server that accepts connections and never says a word, like a server that hangs or a black hole. */
+async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const CLOSED_PORT_URL = 'postgres://postgres@127.0.0.1:1/locus';
+
+describe('PostgresStore without a database', () => {
+  it('rejects every call with StoreUnavailableError, quickly, when nothing listens on the port', async () => {
+    const store = new PostgresStore({ url: CLOSED_PORT_URL });
+    try {
+      for (const [name, call] of everyCall(store)) {
+        const started = Date.now();
+        await assert.rejects(call(), isUnavailable, name);
+        assert.ok(Date.now() - started < 2000, `${name} took ${Date.now() - started} ms`);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('openPostgresStore rejects with StoreUnavailableError when it cannot connect to migrate', async () => {
+    await assert.rejects(openPostgresStore({ url: CLOSED_PORT_URL }), isUnavailable);
+  });
+
+  it('gives up after connectionTimeoutMs on a server that accepts but never answers, instead of hanging', async () => {
+    const silent = await silentServer();
+    const store = new PostgresStore({
+      url: `postgres://postgres@127.0.0.1:${silent.port}/locus`,
+      connectionTimeoutMs: 300,
+    });
+    try {
+      const started = Date.now();
+      await assert.rejects(store.health(), isUnavailable);
+      assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+    } finally {
+      await store.close();
+      await silent.close();
+    }
+  });
+
+  it('answers /readyz and PUT /location with 503 and Retry-After, and GET /users with 503', async () => {
+    const store = new PostgresStore({ url: CLOSED_PORT_URL });
+    const app = await buildApp({ store });
+    try {
+      const ready = await app.inject('/readyz');
+      assert.equal(ready.statusCode, 503);
+      assert.ok(ready.headers['retry-after']);
+      const put = await app.inject({
+        method: 'PUT',
+        url: '/location',
+        headers: { 'content-type': 'application/json' },
+        payload: { timestamp: '2017-01-01T13:05:12Z', lat: 1, long: 2, accuracy: 3, speed: 4, user_id: 'a1' },
+      });
+      assert.equal(put.statusCode, 503, put.body);
+      assert.ok(put.headers['retry-after']);
+      assert.equal(put.json<{ type: string }>().type, '/problems/store-unavailable');
+      assert.equal((await app.inject('/users')).statusCode, 503);
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  });
+
+  it('close() is idempotent, even on a store that never connected', async () => {
+    const store = new PostgresStore({ url: CLOSED_PORT_URL });
+    await store.close();
+    await store.close();
+  });
+
+  it('rejects every call after close() with an unmapped error (a bug, not an outage)', async () => {
+    const store = new PostgresStore({ url: CLOSED_PORT_URL });
+    await store.close();
+    for (const [name, call] of everyCall(store)) await assert.rejects(call(), isUnmapped, name);
+  });
+});
+
+describe('mapPostgresError', () => {
+  function databaseError(code: string): pg.DatabaseError {
+    const error = new pg.DatabaseError('boom', 0, 'error');
+    error.code = code;
+    return error;
+  }
+
+  function systemError(code: string): Error {
+    return Object.assign(new Error(`connect ${code}`), { code });
+  }
+
+  it('maps lost or refused connections, server shutdown and exhausted resources to StoreUnavailableError', () => {
+    const unavailable: Error[] = [
+      ...[
+        '57P01',
+        '57P02',
+        '57P03',
+        '08000',
+        '08006',
+        '08001',
+        '53100',
+        '53200',
+        '53300',
+        '40P01',
+        '40001',
+      ].map(databaseError),
+      ...['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'].map(systemError),
+      new Error('Connection terminated unexpectedly'),
+      new Error('Connection terminated due to connection timeout', { cause: new Error('timeout') }),
+      new Error('timeout exceeded when trying to connect'),
+      new Error('Query read timeout'),
+      new AggregateError([systemError('ECONNREFUSED'), systemError('ECONNREFUSED')], ''),
+    ];
+    for (const error of unavailable) {
+      const mapped = mapPostgresError(error);
+      assert.ok(
+        mapped instanceof StoreUnavailableError,
+        `${error.message} ${String((error as pg.DatabaseError).code)}`,
+      );
+      assert.equal(mapped.cause, error);
+    }
+  });
+
+  it('passes SQL errors, constraint violations and everything else through unchanged', () => {
+    const others: Error[] = [
+      ...['23505', '42P01', '42601', '22003', '3D000', '28P01', 'XX000'].map(databaseError),
+      new TypeError('not a database error'),
+      new Error('Cannot use a pool after calling end on the pool'),
+      new RangeError('PostgreSQL bigint 9007199254740993 is beyond the exact integers of JavaScript'),
+    ];
+    for (const error of others) assert.equal(mapPostgresError(error), error, error.message);
+  });
+});
+
+const server = await findTestServer();
+
+describe('PostgresStore', { skip: server.skip }, () => {
+  let db: TestDatabase;
+  const stores: Store[] = [];
+
+  /** A store on the run's database, closed after the suite. */
+  async function open(options: Partial<PostgresStoreOptions> = {}, url = db.url): Promise<PostgresStore> {
+    const store = await openPostgresStore({ url, ...options });
+    stores.push(store);
+    return store;
+  }
+
+  function truncate(): Promise<unknown> {
+    return onDatabase(db.url, (client) => client.query('TRUNCATE dedupe_keys, minutes'));
+  }
+
+  before(async () => {
+    db = await createTestDatabase(server.url);
+    await (await openPostgresStore({ url: db.url })).close();
+  });
+
+  after(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await db?.drop();
+  });
+
+  storeContract('PostgreSQL', async () => {
+    await truncate();
+    return {
+      store: await openPostgresStore({ url: db.url }),
+      reopen: () => openPostgresStore({ url: db.url }),
+    };
+  });
+
+  describe('schema and migrations', () => {
+    async function freshDatabase(t: TestContext): Promise<TestDatabase> {
+      const fresh = await createTestDatabase(server.url);
+      t.after(() => fresh.drop());
+      return fresh;
+    }
+
+    it('creates tables whose primary keys lead with user_id, user_id in the "C" collation, no nullable column', async () => {
+      const columns = await onDatabase(db.url, async (client) => {
+        const keys = await client.query<{ table: string; columns: string[] }>(`
+          SELECT c.relname AS table, array_agg(a.attname::text ORDER BY k.ord) AS columns
+          FROM pg_index i
+          JOIN pg_class c ON c.oid = i.indrelid
+          CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+          WHERE i.indisprimary AND c.relname IN ('dedupe_keys', 'minutes')
+          GROUP BY c.relname ORDER BY c.relname`);
+        const info = await client.query<{
+          table_name: string;
+          column_name: string;
+          nullable: string;
+          collation: string | null;
+        }>(`
+          SELECT table_name, column_name, is_nullable AS nullable, collation_name AS collation
+          FROM information_schema.columns WHERE table_name IN ('dedupe_keys', 'minutes')`);
+        return { keys: keys.rows, info: info.rows };
+      });
+      assert.deepEqual(columns.keys, [
+        { table: 'dedupe_keys', columns: ['user_id', 'ts_ms'] },
+        { table: 'minutes', columns: ['user_id', 'minute_ms'] },
+      ]);
+      assert.deepEqual(
+        columns.info.filter((c) => c.nullable !== 'NO'),
+        [],
+      );
+      assert.deepEqual(
+        columns.info.filter((c) => c.column_name === 'user_id').map((c) => c.collation),
+        ['C', 'C'],
+      );
+    });
+
+    it('records each applied migration once, and reopening applies nothing again', async (t) => {
+      const fresh = await freshDatabase(t);
+      const first = new PostgresStore({ url: fresh.url });
+      assert.deepEqual(await first.migrate(), { from: 0, to: POSTGRES_SCHEMA_VERSION });
+      assert.deepEqual(await first.migrate(), { from: POSTGRES_SCHEMA_VERSION, to: POSTGRES_SCHEMA_VERSION });
+      await first.close();
+      const versions = await onDatabase(
+        fresh.url,
+        async (client) =>
+          (await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'))
+            .rows,
+      );
+      assert.deepEqual(
+        versions.map((v) => v.version),
+        Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1),
+      );
+    });
+
+    it('is safe when several stores open a fresh database at the same moment', async (t) => {
+      const fresh = await freshDatabase(t);
+      const opened = await Promise.all(
+        Array.from({ length: 6 }, () => openPostgresStore({ url: fresh.url })),
+      );
+      try {
+        assert.deepEqual(
+          await Promise.all(opened.map((s) => s.ingest([point('ana', NOON)]))).then((r) => r.flat().sort()),
+          ['duplicate', 'duplicate', 'duplicate', 'duplicate', 'duplicate', 'stored'],
+        );
+        const count = await onDatabase(
+          fresh.url,
+          async (client) =>
+            (await client.query<{ n: string }>('SELECT count(*)::text AS n FROM schema_migrations')).rows[0]
+              ?.n,
+        );
+        assert.equal(count, String(POSTGRES_SCHEMA_VERSION));
+      } finally {
+        await Promise.all(opened.map((s) => s.close()));
+      }
+    });
+
+    it('refuses a database whose schema version is newer than it knows, and leaves it alone', async (t) => {
+      const fresh = await freshDatabase(t);
+      const newer = POSTGRES_SCHEMA_VERSION + 1;
+      await onDatabase(fresh.url, async (client) => {
+        await client.query(
+          'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+        );
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [newer]);
+      });
+      await assert.rejects(
+        openPostgresStore({ url: fresh.url }),
+        (error: unknown) =>
+          isUnmapped(error) &&
+          error instanceof Error &&
+          error.message.includes(`schema version ${newer} is newer`),
+      );
+      const tables = await onDatabase(
+        fresh.url,
+        async (client) =>
+          (
+            await client.query<{ name: string }>(
+              "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'",
+            )
+          ).rows,
+      );
+      assert.deepEqual(tables, [{ name: 'schema_migrations' }]);
+    });
+  });
+
+  describe('integers', () => {
+    it('reads bigint as numbers without changing how the driver parses bigint elsewhere in the process', async () => {
+      await truncate();
+      const store = await open();
+      await store.ingest([point('ana', NOON)]);
+      assert.equal(typeof (await store.users())[0]?.samples, 'number');
+      const globalInt8 = pg.types.getTypeParser(pg.types.builtins.INT8) as (text: string) => unknown;
+      assert.equal(globalInt8('9007199254740993'), '9007199254740993');
+    });
+
+    it('fails a read rather than rounding a bigint beyond 2^53', async () => {
+      await truncate();
+      const store = await open();
+      await store.ingest([point('ana', NOON)]);
+      await onDatabase(db.url, (client) =>
+        client.query("UPDATE minutes SET lat_sum = 9007199254740993 WHERE user_id = 'ana'"),
+      );
+      await assert.rejects(
+        store.minutes('ana', {}, { limit: 1 }),
+        (error: unknown) => isUnmapped(error) && error instanceof RangeError,
+      );
+      await truncate();
+    });
+  });
+
+  describe('two stores on one database, concurrently', () => {
+    /*
+     * Each store is a separate pool, like two Locus processes. Every key is sent by both, with different values per
+     * sender so the test can tell which copy was counted, in opposite orders (the order most likely to deadlock
+     * without ordered locking), several batches in flight per store.
+     */
+    it('stores each key exactly once overall, deadlock-free, and the rows equal the sequential result', async () => {
+      await truncate();
+      const retries: unknown[] = [];
+      const onRetry = (error: unknown) => retries.push(error);
+      const [left, right] = [await open({ onRetry }), await open({ onRetry })];
+      const users = ['ana', 'ben', 'chloé', 'Dmitri'];
+      const keys = users.flatMap((userId) =>
+        Array.from({ length: 300 }, (_, i) => ({ userId, tsMs: NOON + i * 997 })),
+      );
+      const copy = (sender: number) =>
+        keys.map(({ userId, tsMs }) =>
+          point(userId, tsMs, {
+            lat: sender * 10 + (tsMs % 7),
+            long: -170 + sender,
+            accuracy: sender + 1,
+            speed: sender,
+          }),
+        );
+      const fromLeft = copy(1);
+      const fromRight = copy(2).reverse();
+      const chunks = (points: Point[], size: number) =>
+        Array.from({ length: Math.ceil(points.length / size) }, (_, i) =>
+          points.slice(i * size, (i + 1) * size),
+        );
+      const send = (store: Store, batches: Point[][]) =>
+        Promise.all(batches.map((batch) => store.ingest(batch).then((outcomes) => ({ batch, outcomes }))));
+
+      const results = (
+        await Promise.all([send(left, chunks(fromLeft, 50)), send(right, chunks(fromRight, 70))])
+      ).flat();
+
+      const stored: Point[] = [];
+      const storedPerKey = new Map<string, number>();
+      for (const { batch, outcomes } of results) {
+        batch.forEach((p, i) => {
+          const key = `${p.userId}|${p.tsMs}`;
+          const outcome: IngestOutcome | undefined = outcomes[i];
+          if (outcome === 'stored') stored.push(p);
+          storedPerKey.set(key, (storedPerKey.get(key) ?? 0) + (outcome === 'stored' ? 1 : 0));
+        });
+      }
+      assert.equal(storedPerKey.size, keys.length);
+      assert.deepEqual(
+        [...storedPerKey].filter(([, n]) => n !== 1),
+        [],
+        'every key stored exactly once',
+      );
+      assert.deepEqual(retries, [], 'no deadlock or serialization failure to retry');
+
+      const actual = byKey(await allRows(left));
+      assert.deepEqual(actual, byKey(aggregate(stored)));
+      const sequential = openSqliteStore({ path: ':memory:' });
+      try {
+        await sequential.ingest(stored);
+        assert.deepEqual(actual, byKey(await allRows(sequential)));
+      } finally {
+        await sequential.close();
+      }
+      assert.equal(
+        actual.reduce((n, row) => n + row.sums.samples, 0),
+        keys.length,
+        'every key counted once',
+      );
+    });
+  });
+
+  describe('the database going away and coming back', () => {
+    let proxy: TcpProxy;
+    let proxiedUrl: string;
+
+    before(async () => {
+      const target = new URL(db.url);
+      proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+      target.hostname = '127.0.0.1';
+      target.port = String(proxy.port);
+      proxiedUrl = target.toString();
+    });
+
+    after(() => proxy.stop());
+    // A test that fails while the database is "down" must not take the next one down with it.
+    afterEach(() => proxy.start());
+
+    it('rejects with StoreUnavailableError while it is gone, survives idle connections dying, recovers by itself', async () => {
+      await truncate();
+      const connectionErrors: Error[] = [];
+      const store = await open({ onConnectionError: (error) => connectionErrors.push(error) }, proxiedUrl);
+      assert.deepEqual(await store.ingest([point('ana', NOON)]), ['stored']);
+
+      await proxy.stop();
+      // The pool notices its idle connection die on its own; had nobody listened, the process would have ended.
+      for (let waited = 0; connectionErrors.length === 0 && waited < 5000; waited += 50) await delay(50);
+      assert.ok(connectionErrors.length > 0, 'the idle connection that died was reported, not thrown');
+      for (const [name, call] of everyCall(store)) await assert.rejects(call(), isUnavailable, name);
+
+      await proxy.start();
+      await store.health();
+      // The point offered during the outage was never committed, so it is new now, not a duplicate.
+      assert.deepEqual(await store.ingest([point('ana', NOON + 1), point('ana', NOON)]), [
+        'stored',
+        'duplicate',
+      ]);
+      assert.equal((await store.users())[0]?.samples, 2);
+    });
+
+    it('makes /readyz fail and PUT /location answer 503, then both recover without a restart', async (t) => {
+      await truncate();
+      const store = await open({}, proxiedUrl);
+      const app = await buildApp({ store });
+      t.after(() => app.close());
+      const putPoint = (second: number) =>
+        app.inject({
+          method: 'PUT',
+          url: '/location',
+          headers: { 'content-type': 'application/json' },
+          payload: {
+            timestamp: `2017-01-01T13:05:${second}Z`,
+            lat: 1,
+            long: 2,
+            accuracy: 3,
+            speed: 4,
+            user_id: 'a1',
+          },
+        });
+
+      assert.equal((await app.inject('/readyz')).statusCode, 200);
+      assert.equal((await putPoint(10)).statusCode, 200);
+
+      await proxy.stop();
+      const notReady = await app.inject('/readyz');
+      assert.equal(notReady.statusCode, 503);
+      assert.ok(notReady.headers['retry-after']);
+      const refused = await putPoint(11);
+      assert.equal(refused.statusCode, 503, refused.body);
+      assert.ok(refused.headers['retry-after']);
+
+      await proxy.start();
+      assert.equal((await app.inject('/readyz')).statusCode, 200);
+      const retried = await putPoint(11);
+      assert.equal(retried.statusCode, 200);
+      assert.equal(retried.json<{ status: string }>().status, 'stored');
+    });
+  });
+
+  describe('.pruneDedupeKeys(beforeMs) on PostgreSQL', () => {
+    it('forgets old keys across users in one statement and keeps the minutes', async () => {
+      await truncate();
+      const store = await open();
+      const points = ['ana', 'ben'].flatMap((u) => [point(u, NOON - MINUTE_MS), point(u, NOON)]);
+      await store.ingest(points);
+      assert.equal(await store.pruneDedupeKeys(NOON), 2);
+      assert.equal((await allRows(store)).length, 4);
+    });
+  });
+});
