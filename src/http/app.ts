@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyServerOptions,
@@ -84,7 +85,7 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
     // A proxy's or client's request id ties their logs to ours.
     requestIdHeader: 'x-request-id',
     // One access line per request (below) instead of Fastify's two: at ingest rates logging is a real cost.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const now = options.now ?? Date.now;
   const retentionMs = options.retentionMs ?? null;
