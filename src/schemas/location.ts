@@ -30,3 +30,13 @@ export const LocationSchema = Type.Object(
 );
 
 export type LocationInput = Static<typeof LocationSchema>;
+
+/** What became of one point: the 200 answer of PUT /location and of the one-point app formats. */
+export const StoredAnswerSchema = Type.Object({
+  status: Type.Union([Type.Literal('stored'), Type.Literal('duplicate')], {
+    description: '`stored` the first time this (user_id, UTC instant) is seen; `duplicate` every later time.',
+  }),
+  user_id: Type.String(),
+  timestamp_utc: Type.String({ format: 'date-time', examples: ['2017-01-01T18:05:12.000Z'] }),
+  minute: Type.String({ format: 'date-time', examples: ['2017-01-01T18:05:00.000Z'] }),
+});

@@ -1,10 +1,18 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
-import { minuteOf, pointSums, type MinuteAggregate, type MinuteSums } from '../pipeline/aggregate.js';
+import { minuteOf, pointSums, type MinuteSums } from '../pipeline/aggregate.js';
 import type { IngestOutcome, Point } from '../pipeline/types.js';
 import { isTransactionConflict, mapPostgresError } from './postgres-errors.js';
 import { migratePostgres, type MigrationResult } from './postgres-migrations.js';
-import type { MinutePage, MinuteRange, PageRequest, Store, UserSummary } from './store.js';
+import {
+  pageBounds,
+  pageOf,
+  type MinutePage,
+  type MinuteRange,
+  type PageRequest,
+  type Store,
+  type UserSummary,
+} from './store.js';
 
 export { mapPostgresError } from './postgres-errors.js';
 export { POSTGRES_SCHEMA_VERSION, type MigrationResult } from './postgres-migrations.js';
@@ -155,12 +163,6 @@ function outcomesFrom(count: number, storedOrdinals: readonly { ord: number }[])
   return outcomes;
 }
 
-function checkLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new RangeError(`page limit must be a positive integer, got ${limit}`);
-  }
-}
-
 /** A short random pause, so that two transactions that just deadlocked do not collide again in lockstep. */
 function backoff(attempt: number): Promise<void> {
   return delay(Math.random() * 10 * 2 ** attempt);
@@ -212,7 +214,6 @@ export class PostgresStore implements Store {
   }
 
   async minutes(userId: string, range: MinuteRange, page: PageRequest): Promise<MinutePage | null> {
-    checkLimit(page.limit);
     return this.#mapped(() => this.#minutePage(userId, range, page));
   }
 
@@ -234,26 +235,17 @@ export class PostgresStore implements Store {
   }
 
   async #minutePage(userId: string, range: MinuteRange, page: PageRequest): Promise<MinutePage | null> {
-    // One row beyond the limit tells whether another page exists without a count query.
+    const bounds = pageBounds(range, page);
     const { rows: fetched } = await this.#pool.query<MinuteRow>(MINUTE_PAGE_SQL, [
       userId,
-      range.fromMs ?? Number.MIN_SAFE_INTEGER,
-      page.afterMinuteMs ?? Number.MIN_SAFE_INTEGER,
-      range.toMs ?? Number.MAX_SAFE_INTEGER,
-      page.limit + 1,
+      bounds.fromMs,
+      bounds.afterMs,
+      bounds.toMs,
+      bounds.fetch,
     ]);
-    if (fetched.length === 0) {
-      const known = await this.#pool.query('SELECT 1 FROM minutes WHERE user_id = $1 LIMIT 1', [userId]);
-      return known.rows.length === 0 ? null : { rows: [], nextAfterMinuteMs: null };
-    }
-    const rows = fetched.slice(0, page.limit).map(({ minuteMs, ...sums }): MinuteAggregate => ({
-      userId,
-      minuteMs,
-      sums,
-    }));
-    const last = rows[rows.length - 1];
-    const nextAfterMinuteMs = fetched.length > page.limit && last ? last.minuteMs : null;
-    return { rows, nextAfterMinuteMs };
+    if (fetched.length > 0) return pageOf(userId, fetched, page.limit);
+    const known = await this.#pool.query('SELECT 1 FROM minutes WHERE user_id = $1 LIMIT 1', [userId]);
+    return known.rows.length === 0 ? null : { rows: [], nextAfterMinuteMs: null };
   }
 
   async #mapped<T>(work: () => Promise<T>): Promise<T> {

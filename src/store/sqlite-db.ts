@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { aggregate, type MinuteAggregate, type MinuteSums } from '../pipeline/aggregate.js';
+import { aggregate, type MinuteSums } from '../pipeline/aggregate.js';
 import type { IngestOutcome, Point } from '../pipeline/types.js';
 import { StoreUnavailableError } from './store.js';
 
@@ -204,17 +204,6 @@ export function prepareStatements(db: Database.Database) {
 }
 
 export type Statements = ReturnType<typeof prepareStatements>;
-
-export function toAggregate(userId: string, row: MinuteRow): MinuteAggregate {
-  const { minuteMs, ...sums } = row;
-  return { userId, minuteMs, sums };
-}
-
-export function checkLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new RangeError(`page limit must be a positive integer, got ${limit}`);
-  }
-}
 
 /** A synchronous batch ingest on one connection: one IMMEDIATE transaction per call. */
 export type IngestBatch = (points: readonly Point[]) => IngestOutcome[];

@@ -1,20 +1,26 @@
 import type Database from 'better-sqlite3';
 import type { IngestOutcome, Point } from '../pipeline/types.js';
 import {
-  checkLimit,
   createIngestBatch,
   mappingErrors,
   openDatabase,
   prepareStatements,
   settle,
-  toAggregate,
   type IngestBatch,
   type SqliteSettings,
   type SqliteStoreOptions,
   type Statements,
 } from './sqlite-db.js';
 import { ThreadWriter } from './sqlite-writer-client.js';
-import type { MinutePage, MinuteRange, PageRequest, Store, UserSummary } from './store.js';
+import {
+  pageBounds,
+  pageOf,
+  type MinutePage,
+  type MinuteRange,
+  type PageRequest,
+  type Store,
+  type UserSummary,
+} from './store.js';
 
 export { mapSqliteError, SCHEMA_VERSION, type SqliteSettings, type SqliteStoreOptions } from './sqlite-db.js';
 
@@ -77,24 +83,18 @@ export class SqliteStore implements Store {
   }
 
   #minutePage(userId: string, range: MinuteRange, page: PageRequest): MinutePage | null {
-    checkLimit(page.limit);
-    // One row beyond the limit tells whether another page exists without a count query.
+    const bounds = pageBounds(range, page);
     const fetched = this.#statements.minutePage.all(
       userId,
-      range.fromMs ?? Number.MIN_SAFE_INTEGER,
-      page.afterMinuteMs ?? Number.MIN_SAFE_INTEGER,
-      range.toMs ?? Number.MAX_SAFE_INTEGER,
-      page.limit + 1,
+      bounds.fromMs,
+      bounds.afterMs,
+      bounds.toMs,
+      bounds.fetch,
     );
-    if (fetched.length === 0) {
-      return this.#statements.userExists.get(userId) === undefined
-        ? null
-        : { rows: [], nextAfterMinuteMs: null };
-    }
-    const rows = fetched.slice(0, page.limit).map((row) => toAggregate(userId, row));
-    const last = rows[rows.length - 1];
-    const nextAfterMinuteMs = fetched.length > page.limit && last ? last.minuteMs : null;
-    return { rows, nextAfterMinuteMs };
+    if (fetched.length > 0) return pageOf(userId, fetched, page.limit);
+    return this.#statements.userExists.get(userId) === undefined
+      ? null
+      : { rows: [], nextAfterMinuteMs: null };
   }
 }
 

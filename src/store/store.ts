@@ -1,4 +1,4 @@
-import type { MinuteAggregate } from '../pipeline/aggregate.js';
+import type { MinuteAggregate, MinuteSums } from '../pipeline/aggregate.js';
 import type { IngestOutcome, Point } from '../pipeline/types.js';
 
 /** Per-user totals for the user list. Instants are UTC milliseconds. */
@@ -59,4 +59,39 @@ export class StoreUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** Rejects a page size no caller should ask for; the HTTP layer checks its own bounds first. */
+export function checkLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`page limit must be a positive integer, got ${limit}`);
+  }
+}
+
+/**
+ * A page query's bounds with the absent ones widened to the extreme safe integers, so that one statement serves
+ * every range and page; `fetch` is one row beyond the limit, which tells whether another page exists without a
+ * count query.
+ */
+export function pageBounds(range: MinuteRange, page: PageRequest) {
+  checkLimit(page.limit);
+  return {
+    fromMs: range.fromMs ?? Number.MIN_SAFE_INTEGER,
+    afterMs: page.afterMinuteMs ?? Number.MIN_SAFE_INTEGER,
+    toMs: range.toMs ?? Number.MAX_SAFE_INTEGER,
+    fetch: page.limit + 1,
+  };
+}
+
+/** The page made of rows fetched with `pageBounds`: at most `limit` of them, and where the next page starts. */
+export function pageOf(
+  userId: string,
+  fetched: ReadonlyArray<MinuteSums & { minuteMs: number }>,
+  limit: number,
+): MinutePage {
+  const rows = fetched
+    .slice(0, limit)
+    .map(({ minuteMs, ...sums }): MinuteAggregate => ({ userId, minuteMs, sums }));
+  const last = rows[rows.length - 1];
+  return { rows, nextAfterMinuteMs: fetched.length > limit && last ? last.minuteMs : null };
 }

@@ -1,21 +1,12 @@
-import { Type } from '@sinclair/typebox';
 import { minuteOf } from '../../pipeline/aggregate.js';
 import { toPoint } from '../../pipeline/prepare.js';
-import { LocationSchema } from '../../schemas/location.js';
+import type { Point } from '../../pipeline/types.js';
+import { LocationSchema, StoredAnswerSchema } from '../../schemas/location.js';
 import { COMMON_PROBLEMS, ProblemSchema } from '../../schemas/problem.js';
 import type { LocusApp, LocusDeps } from '../app.js';
 import { problem, sendProblem } from '../problem.js';
 
 export const PUT_LOCATION_BODY_LIMIT = 64 * 1024;
-
-const StoredSchema = Type.Object({
-  status: Type.Union([Type.Literal('stored'), Type.Literal('duplicate')], {
-    description: '`stored` the first time this (user_id, UTC instant) is seen; `duplicate` every later time.',
-  }),
-  user_id: Type.String(),
-  timestamp_utc: Type.String({ format: 'date-time', examples: ['2017-01-01T18:05:12.000Z'] }),
-  minute: Type.String({ format: 'date-time', examples: ['2017-01-01T18:05:00.000Z'] }),
-});
 
 export function registerLocationRoutes(app: LocusApp, deps: LocusDeps): void {
   app.put(
@@ -29,7 +20,7 @@ export function registerLocationRoutes(app: LocusApp, deps: LocusDeps): void {
           'later ones are answered `duplicate` and change nothing.',
         body: LocationSchema,
         response: {
-          200: StoredSchema,
+          200: StoredAnswerSchema,
           400: ProblemSchema,
           413: ProblemSchema,
           415: ProblemSchema,
@@ -42,15 +33,19 @@ export function registerLocationRoutes(app: LocusApp, deps: LocusDeps): void {
       if (!prepared.ok) {
         return sendProblem(reply, problem('invalid-body', 'The point cannot be stored.', prepared.errors));
       }
-      const point = prepared.value;
-      const [outcome] = await deps.committer.submit([point]);
-      if (!outcome) throw new Error('the store returned no outcome for the point');
-      return {
-        status: outcome,
-        user_id: point.userId,
-        timestamp_utc: new Date(point.tsMs).toISOString(),
-        minute: new Date(minuteOf(point.tsMs)).toISOString(),
-      };
+      return storeOnePoint(deps, prepared.value);
     },
   );
+}
+
+/** Commits one point and says what became of it: the answer of PUT /location and of the one-point app formats. */
+export async function storeOnePoint(deps: LocusDeps, point: Point) {
+  const [outcome] = await deps.committer.submit([point]);
+  if (!outcome) throw new Error('the store returned no outcome for the point');
+  return {
+    status: outcome,
+    user_id: point.userId,
+    timestamp_utc: new Date(point.tsMs).toISOString(),
+    minute: new Date(minuteOf(point.tsMs)).toISOString(),
+  };
 }

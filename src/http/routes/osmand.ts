@@ -1,10 +1,11 @@
 import type { FastifyRequest } from 'fastify';
-import { minuteOf } from '../../pipeline/aggregate.js';
 import { osmandToPoint } from '../../pipeline/formats/osmand.js';
-import { OsmAndQuerySchema, OsmAndResultSchema } from '../../schemas/formats/osmand.js';
+import { OsmAndQuerySchema } from '../../schemas/formats/osmand.js';
+import { StoredAnswerSchema } from '../../schemas/location.js';
 import { COMMON_PROBLEMS, ProblemSchema } from '../../schemas/problem.js';
 import type { LocusApp, LocusDeps } from '../app.js';
 import { problem, sendProblem } from '../problem.js';
+import { storeOnePoint } from './location.js';
 
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 const FORM_BODY_LIMIT = 64 * 1024;
@@ -38,7 +39,7 @@ export async function registerOsmAndRoutes(app: LocusApp, deps: LocusDeps): Prom
           'counts as not sent. Answers like PUT /location once the point is durable.',
         querystring: OsmAndQuerySchema,
         response: {
-          200: OsmAndResultSchema,
+          200: StoredAnswerSchema,
           400: ProblemSchema,
           413: ProblemSchema,
           415: ProblemSchema,
@@ -56,15 +57,7 @@ export async function registerOsmAndRoutes(app: LocusApp, deps: LocusDeps): Prom
           const detail = 'The point cannot be stored.';
           return sendProblem(reply, problem('invalid-parameter', detail, prepared.errors));
         }
-        const point = prepared.value;
-        const [outcome] = await deps.committer.submit([point]);
-        if (!outcome) throw new Error('the store returned no outcome for the point');
-        return {
-          status: outcome,
-          user_id: point.userId,
-          timestamp_utc: new Date(point.tsMs).toISOString(),
-          minute: new Date(minuteOf(point.tsMs)).toISOString(),
-        };
+        return storeOnePoint(deps, prepared.value);
       },
     });
     registered();

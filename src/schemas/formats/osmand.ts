@@ -22,10 +22,3 @@ export const OsmAndQuerySchema = Type.Object({
       'the accuracy in metres, are read too, in that order).',
   ),
 });
-
-export const OsmAndResultSchema = Type.Object({
-  status: Type.Union([Type.Literal('stored'), Type.Literal('duplicate')]),
-  user_id: Type.String(),
-  timestamp_utc: Type.String({ format: 'date-time' }),
-  minute: Type.String({ format: 'date-time' }),
-});
