@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       retentionMs: null,
       mqttUrl: null,
       owntracksUserId: 'user',
+      tileUrl: null,
+      tileAttribution: null,
     });
   });
 
@@ -80,6 +82,8 @@ describe('loadConfig', () => {
     [{ MQTT_URL: 'localhost:1883' }, 'MQTT_URL'],
     [{ MQTT_URL: 'http://broker:1883' }, 'MQTT_URL'],
     [{ OWNTRACKS_USER_ID: 'device' }, 'OWNTRACKS_USER_ID'],
+    [{ TILE_URL: 'https://tiles.example.org/map.png' }, 'TILE_URL'],
+    [{ TILE_URL: 'ftp://tiles.example.org/{z}/{x}/{y}.png' }, 'TILE_URL'],
   ] as const) {
     it(`stops on ${JSON.stringify(settings)} naming ${variable}`, () => {
       assert.match(problem(settings), new RegExp(`^${variable}: `));
@@ -107,6 +111,17 @@ describe('MQTT settings', () => {
     assert.equal(config.owntracksUserId, 'user/device');
   });
   it('treats off as no MQTT', () => assert.equal(loadConfig({ MQTT_URL: 'off' }).mqttUrl, null));
+});
+
+describe('TILE_URL', () => {
+  it('takes an http(s) template with {z}, {x} and {y}', () => {
+    const config = loadConfig({
+      TILE_URL: 'https://{s}.tile.example.org/{z}/{x}/{y}.png',
+      TILE_ATTRIBUTION: '© us',
+    });
+    assert.equal(config.tileUrl, 'https://{s}.tile.example.org/{z}/{x}/{y}.png');
+    assert.equal(config.tileAttribution, '© us');
+  });
 });
 
 describe('parseRetention', () => {

@@ -19,6 +19,9 @@ export interface Config {
   mqttUrl: string | null;
   /** OwnTracks points belong to the user (`alice`) or to each device (`alice/phone`). */
   owntracksUserId: 'user' | 'user/device';
+  /** The dashboard's base-map tile URL template; null draws a coordinate grid and reaches no other host. */
+  tileUrl: string | null;
+  tileAttribution: string | null;
 }
 
 /** Every setting Locus reads, by its environment variable name. */
@@ -30,6 +33,8 @@ export const SETTING_NAMES = [
   'DEDUPE_RETENTION',
   'MQTT_URL',
   'OWNTRACKS_USER_ID',
+  'TILE_URL',
+  'TILE_ATTRIBUTION',
 ] as const;
 export type SettingName = (typeof SETTING_NAMES)[number];
 
@@ -138,6 +143,25 @@ function parseOwntracksUserId(text: string): Config['owntracksUserId'] {
   throw new ConfigError('OWNTRACKS_USER_ID', `must be user or user/device, got ${JSON.stringify(text)}`);
 }
 
+const TILE_URL_HINT =
+  'must be an http(s) URL template with {z}, {x} and {y}, e.g. https://tile.example.org/{z}/{x}/{y}.png';
+
+function parseTileUrl(text: string): string | null {
+  if (text === '') return null;
+  const placeholders = ['{z}', '{x}', '{y}'].every((p) => text.includes(p));
+  const filled = text.replace(/\{[a-z]\}/g, '0');
+  let url: URL | null = null;
+  try {
+    url = new URL(filled);
+  } catch {
+    url = null;
+  }
+  if (!placeholders || !url || !['http:', 'https:'].includes(url.protocol)) {
+    throw new ConfigError('TILE_URL', TILE_URL_HINT);
+  }
+  return text;
+}
+
 export function loadConfig(settings: Settings): Config {
   const databaseUrl = settings.DATABASE_URL || DEFAULT_DATABASE_URL;
   return {
@@ -149,5 +173,7 @@ export function loadConfig(settings: Settings): Config {
     retentionMs: parseRetention(settings.DEDUPE_RETENTION || 'off'),
     mqttUrl: parseMqttUrl(settings.MQTT_URL ?? ''),
     owntracksUserId: parseOwntracksUserId(settings.OWNTRACKS_USER_ID || 'user'),
+    tileUrl: parseTileUrl(settings.TILE_URL ?? ''),
+    tileAttribution: settings.TILE_ATTRIBUTION || null,
   };
 }

@@ -64,6 +64,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     logger: { level: config.logLevel },
     owntracksUserId: config.owntracksUserId,
     notReadyReason: () => (mqtt && !mqtt.ready() ? 'Not connected to the MQTT broker.' : null),
+    dashboard: { tileUrl: config.tileUrl, tileAttribution: config.tileAttribution },
   });
   late.log = app.log;
   if (config.mqttUrl) mqtt = await startMqtt(config.mqttUrl, config, committer, app);

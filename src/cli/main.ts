@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { StoreUnavailableError } from '../store/store.js';
+import { exportCommand } from './export.js';
 import { generateCommand } from './generate.js';
 import { migrateCommand } from './migrate.js';
 import { serveCommand } from './serve.js';
@@ -13,6 +14,7 @@ const program = new Command('locus')
   .addCommand(generateCommand())
   .addCommand(migrateCommand())
   .addCommand(simulateCommand())
+  .addCommand(exportCommand())
   .exitOverride();
 
 try {

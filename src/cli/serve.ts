@@ -9,6 +9,8 @@ interface ServeFlags {
   dedupeRetention?: string;
   mqtt?: string;
   owntracksUserId?: string;
+  tileUrl?: string;
+  tileAttribution?: string;
 }
 
 /** Flags win over the environment; both go through the same checks. */
@@ -21,6 +23,8 @@ export function settingsFrom(env: NodeJS.ProcessEnv, flags: ServeFlags): Setting
     DEDUPE_RETENTION: flags.dedupeRetention ?? env.DEDUPE_RETENTION,
     MQTT_URL: flags.mqtt ?? env.MQTT_URL,
     OWNTRACKS_USER_ID: flags.owntracksUserId ?? env.OWNTRACKS_USER_ID,
+    TILE_URL: flags.tileUrl ?? env.TILE_URL,
+    TILE_ATTRIBUTION: flags.tileAttribution ?? env.TILE_ATTRIBUTION,
   };
 }
 
@@ -43,6 +47,11 @@ export function serveCommand(): Command {
       'take OwnTracks messages from this MQTT broker, e.g. mqtt://127.0.0.1:1883 [MQTT_URL]',
     )
     .option('--owntracks-user-id <mode>', 'user or user/device [OWNTRACKS_USER_ID, default user]')
+    .option(
+      '--tile-url <template>',
+      'dashboard base map, e.g. https://tile.example.org/{z}/{x}/{y}.png [TILE_URL]',
+    )
+    .option('--tile-attribution <text>', 'attribution shown with the tiles [TILE_ATTRIBUTION]')
     .action(async (flags: ServeFlags) => {
       const config = loadConfig(settingsFrom(process.env, flags));
       const { startServer } = await import('../server.js');

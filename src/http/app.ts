@@ -15,6 +15,8 @@ import { GroupCommitter } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import { errorHandler } from './errors.js';
 import { problem, sendProblem } from './problem.js';
+import { registerDashboard, type DashboardOptions } from './routes/dashboard.js';
+import { registerExportRoutes } from './routes/export.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLocationRoutes } from './routes/location.js';
 import { registerBatchRoutes } from './routes/locations-batch.js';
@@ -55,6 +57,8 @@ export interface AppOptions {
   owntracksUserId?: OwnTracksUserIdMode;
   /** Readiness beyond the store, for /readyz: a reason when not ready, null when ready. */
   notReadyReason?: () => string | null;
+  /** Dashboard settings: the base map (`tileUrl`, without which it draws a grid), where its assets are. */
+  dashboard?: Omit<DashboardOptions, 'store'>;
 }
 
 // Bodies are checked strictly (no type coercion: "40.7" is not a number); query strings and path parameters are
@@ -127,6 +131,8 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
   registerOverlandRoutes(app, deps);
   await registerOsmAndRoutes(app, deps);
   registerUserRoutes(app, deps);
+  registerExportRoutes(app, deps);
+  registerDashboard(app, { ...options.dashboard, store: options.store });
   registerHealthRoutes(app, deps);
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   // Requests already answered have committed; this waits for the ones whose commit is still in flight.

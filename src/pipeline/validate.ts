@@ -39,6 +39,8 @@ function messageFor(error: ErrorObject): string {
       // Ajv's number type excludes Infinity and NaN, which JSON.parse yields for 1e400.
       if (params.type === 'number' && typeof error.data === 'number')
         return `must be a finite number, not ${error.data}`;
+      // Query parameters arrive as text, so "1.5" is what the client sent for an integer.
+      if (params.type === 'integer') return `must be a whole number, not ${JSON.stringify(error.data)}`;
       return `must be ${describe(typeOfName(params.type))}, not ${describe(error.data)}`;
     case 'minimum':
       return `must be ≥ ${String(params.limit)}, got ${String(error.data)}`;
@@ -50,6 +52,8 @@ function messageFor(error: ErrorObject): string {
       return `must have at most ${String(params.limit)} characters`;
     case 'format':
       return formatMessage(params.format, error.data);
+    case 'enum':
+      return `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}, not ${JSON.stringify(error.data)}`;
     default:
       return error.message ?? 'is invalid';
   }

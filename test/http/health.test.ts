@@ -35,6 +35,7 @@ describe('health and documentation', () => {
     }>();
     assert.match(doc.openapi, /^3\./);
     assert.deepEqual(Object.keys(doc.paths).sort(), [
+      '/events',
       '/healthz',
       '/location',
       '/locations',
@@ -45,6 +46,7 @@ describe('health and documentation', () => {
       '/readyz',
       '/users',
       '/users/{user_id}/locations',
+      '/users/{user_id}/locations.{format}',
     ]);
     const put = doc.paths['/location']?.put;
     assert.ok(put?.requestBody, 'PUT /location documents its body');

@@ -124,6 +124,20 @@ describe('GET /users/:user_id/locations', () => {
     );
   });
 
+  it('says what is wrong with a parameter', async (t) => {
+    const { app } = await build(t);
+    await seed(app);
+    const messages = async (query: string) =>
+      (await app.inject(`/users/a1/locations?${query}`)).json<{ errors: Array<{ message: string }> }>()
+        .errors;
+    assert.deepEqual(await messages('limit=1.5'), [
+      { field: 'limit', message: 'must be a whole number, not "1.5"' },
+    ]);
+    assert.deepEqual(await messages('format=kml'), [
+      { field: 'format', message: 'must be one of json, geojson, csv, gpx, not "kml"' },
+    ]);
+  });
+
   for (const [query, field] of [
     ['limit=0', 'limit'],
     ['limit=10001', 'limit'],

@@ -4,6 +4,7 @@ import { parseInstant } from '../../pipeline/timestamp.js';
 import { COMMON_PROBLEMS, ProblemSchema } from '../../schemas/problem.js';
 import type { LocusApp, LocusDeps } from '../app.js';
 import { problem, sendProblem } from '../problem.js';
+import { FormatQuerySchema, negotiateFormat, sendExport } from './export.js';
 
 const Instant = (description: string) => Type.String({ format: 'date-time', description });
 
@@ -43,6 +44,7 @@ const LocationsQuerySchema = Type.Object({
   ),
   limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1000 }),
   cursor: Type.Optional(Type.String({ description: '`next_cursor` of the previous page.' })),
+  format: Type.Optional(FormatQuerySchema),
 });
 
 // The cursor is opaque to clients so that its encoding can change; today it is the last minute returned.
@@ -109,7 +111,7 @@ export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
     },
     async (request, reply) => {
       const { user_id: userId } = request.params;
-      const { from, to, limit, cursor } = request.query;
+      const { from, to, limit, cursor, format } = request.query;
       const fromMs = from === undefined ? undefined : (parseInstant(from) ?? undefined);
       const toMs = to === undefined ? undefined : (parseInstant(to) ?? undefined);
       const afterMinuteMs = cursor === undefined ? undefined : decodeCursor(cursor);
@@ -129,6 +131,9 @@ export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
           ]),
         );
       }
+      reply.header('vary', 'accept');
+      const chosen = negotiateFormat(format, request.headers.accept);
+      if (chosen !== 'json') return sendExport(reply, deps.store, userId, { fromMs, toMs }, chosen);
       const page = await deps.store.minutes(userId, { fromMs, toMs }, { limit, afterMinuteMs });
       if (!page)
         return sendProblem(

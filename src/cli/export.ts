@@ -1,0 +1,133 @@
+import { createWriteStream, existsSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_DATABASE_URL, loadConfig, type DatabaseConfig } from '../config.js';
+import { parseInstant } from '../pipeline/timestamp.js';
+import type { MinuteRange } from '../store/store.js';
+
+// Declared here rather than imported from src/export, so that loading the CLI does not load the exporters.
+const FORMATS = ['geojson', 'csv', 'gpx'] as const;
+type Format = (typeof FORMATS)[number];
+
+/** Where the command writes and what it reads; tests pass their own. */
+export interface ExportIo {
+  stdout?: Writable;
+  env?: NodeJS.ProcessEnv;
+}
+
+interface ExportFlags {
+  user: string;
+  from?: number;
+  to?: number;
+  format?: Format;
+  out?: string;
+  databaseUrl?: string;
+}
+
+/** `locus export`: one user's minutes as GeoJSON, CSV or GPX, read straight from the database. */
+export function exportCommand(io: ExportIo = {}): Command {
+  return new Command('export')
+    .description("write a user's one-minute averages as GeoJSON, CSV or GPX, straight from the database")
+    .requiredOption('--user <id>', 'the user_id to export')
+    .option(
+      '--from <instant>',
+      'first minute, inclusive: ISO 8601 date or date-time (UTC without offset)',
+      instant,
+    )
+    .option('--to <instant>', 'end, exclusive: ISO 8601 date or date-time (UTC without offset)', instant)
+    .addOption(
+      new Option('--format <format>', 'file format [default: from the --out extension]').choices(FORMATS),
+    )
+    .option('--out <file>', 'write to FILE instead of stdout ("-" is stdout); replaced only once complete')
+    .option(
+      '--database-url <url>',
+      `postgres://…, sqlite:FILE [DATABASE_URL, default ${DEFAULT_DATABASE_URL}]`,
+    )
+    .action(async (flags: ExportFlags, command: Command) => {
+      const env = io.env ?? process.env;
+      const database = loadConfig({ DATABASE_URL: flags.databaseUrl ?? env.DATABASE_URL }).database;
+      await runExport(flags, command, database, io.stdout ?? process.stdout);
+    });
+}
+
+/** Commander parser for --from and --to: the same ISO 8601 forms as the API's query parameters. */
+function instant(text: string): number {
+  const ms = parseInstant(text);
+  if (ms === null) {
+    throw new InvalidArgumentError(
+      "expected an ISO 8601 date ('2017-01-01') or date-time ('2017-01-01T13:05:00Z')",
+    );
+  }
+  return ms;
+}
+
+function formatOf(flags: ExportFlags, command: Command): Format {
+  if (flags.format) return flags.format;
+  const extension = flags.out?.match(/\.([a-z]+)$/i)?.[1]?.toLowerCase();
+  const inferred = FORMATS.find((f) => f === extension);
+  if (inferred) return inferred;
+  return command.error(
+    `error: --format is required (${FORMATS.join(', ')}) unless --out ends in one of them`,
+  );
+}
+
+function rangeOf(flags: ExportFlags, command: Command): MinuteRange {
+  if (flags.from !== undefined && flags.to !== undefined && flags.to <= flags.from) {
+    command.error('error: --to must be after --from');
+  }
+  return { fromMs: flags.from, toMs: flags.to };
+}
+
+async function runExport(flags: ExportFlags, command: Command, database: DatabaseConfig, stdout: Writable) {
+  const format = formatOf(flags, command);
+  const range = rangeOf(flags, command);
+  // Opening a SQLite file that is not there would create an empty database, and then report "no data".
+  if (database.kind === 'sqlite' && database.path !== ':memory:' && !existsSync(database.path)) {
+    command.error(`error: no database at ${database.path} (set DATABASE_URL or --database-url)`);
+  }
+  const [{ openStore }, { openMinuteReader }, { exportChunks }] = await Promise.all([
+    import('../store/open.js'),
+    import('../export/minutes.js'),
+    import('../export/formats.js'),
+  ]);
+  const store = await openStore(database);
+  try {
+    const read = await openMinuteReader(store, flags.user, range);
+    if (!read) command.error(`error: there is no data for user ${JSON.stringify(flags.user)}`);
+    await write(Readable.from(exportChunks(format, read, flags.user)), flags.out, stdout, command);
+  } finally {
+    await store.close();
+  }
+}
+
+async function write(body: Readable, out: string | undefined, stdout: Writable, command: Command) {
+  if (out === undefined || out === '-') return writeStdout(body, stdout);
+  // A temporary name beside the target, renamed at the end: a failed export never leaves a complete-looking file.
+  const partial = `${out}.partial-${process.pid}`;
+  try {
+    await pipeline(body, createWriteStream(partial));
+    await rename(partial, out);
+  } catch (error) {
+    await rm(partial, { force: true });
+    if (isSystemError(error)) command.error(`error: cannot write ${out}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function writeStdout(body: Readable, stdout: Writable) {
+  try {
+    await pipeline(body, stdout, { end: false }); // stdout is not ours to close
+    // An empty write calls back once everything before it is flushed, so the caller may exit right after.
+    await new Promise<void>((resolve, reject) => stdout.write('', (e) => (e ? reject(e) : resolve())));
+  } catch (error) {
+    // `locus export … | head` closes the pipe early: not a failure.
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+  }
+}
+
+/** An operating-system failure (ENOENT, EACCES, ENOSPC…), as opposed to a bug. */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+}
