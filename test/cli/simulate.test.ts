@@ -50,6 +50,20 @@ describe('locus simulate', () => {
     assert.match(result.out, /^verify +OK: \d+ minutes of 3 users, 0 difference\(s\)$/m);
   });
 
+  it('replays in batches through POST /locations with the same exact result', async (t) => {
+    const api = await listening(t);
+    const result = await run([traceFile('batch.csv', 6)], {
+      api,
+      mode: 'batch',
+      batchSize: 100,
+      concurrency: 3,
+      verify: true,
+    });
+    assert.equal(result.code, 0, result.out + result.err);
+    assert.match(result.out, /^duplicates +[1-9]\d*$/m);
+    assert.match(result.out, /^verify +OK: \d+ minutes of 3 users, 0 difference\(s\)$/m);
+  });
+
   it('reports differences and exits 1 when the server holds other data', async (t) => {
     const api = await listening(t);
     const file = traceFile('three.csv', 3);
