@@ -15,6 +15,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Store, UserSummary } from '../../store/store.js';
 import type { LocusApp } from '../app.js';
+import { userList } from './users.js';
 import { problem, sendProblem } from '../problem.js';
 
 export interface DashboardOptions {
@@ -147,18 +148,6 @@ function sendAsset(
     .header('content-security-policy', csp);
   if (request.headers['if-none-match'] === found.etag) return reply.code(304).send();
   return reply.type(contentType).send(found.body);
-}
-
-function userList(users: UserSummary[]) {
-  return {
-    users: users.map((u) => ({
-      user_id: u.userId,
-      minutes: u.minutes,
-      samples: u.samples,
-      first_minute: new Date(u.firstMinuteMs).toISOString(),
-      last_minute: new Date(u.lastMinuteMs).toISOString(),
-    })),
-  };
 }
 
 function usersEvent(users: UserSummary[]): string {

@@ -3,6 +3,7 @@ import { means, type MinuteAggregate } from '../../pipeline/aggregate.js';
 import { parseInstant } from '../../pipeline/timestamp.js';
 import { COMMON_PROBLEMS, ProblemSchema } from '../../schemas/problem.js';
 import type { LocusApp, LocusDeps } from '../app.js';
+import type { UserSummary } from '../../store/store.js';
 import { problem, sendProblem } from '../problem.js';
 import { FormatQuerySchema, negotiateFormat, sendExport } from './export.js';
 
@@ -62,6 +63,19 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** The body of GET /users; the dashboard's live feed sends the same. */
+export function userList(users: readonly UserSummary[]) {
+  return {
+    users: users.map((u) => ({
+      user_id: u.userId,
+      minutes: u.minutes,
+      samples: u.samples,
+      first_minute: iso(u.firstMinuteMs),
+      last_minute: iso(u.lastMinuteMs),
+    })),
+  };
+}
+
 function minuteBody(row: MinuteAggregate) {
   const { samples, lat, long, accuracy, speed } = means(row.sums);
   return { minute: iso(row.minuteMs), lat, long, accuracy, speed, samples };
@@ -77,16 +91,7 @@ export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
       },
     },
     async () => {
-      const users = await deps.store.users();
-      return {
-        users: users.map((u) => ({
-          user_id: u.userId,
-          minutes: u.minutes,
-          samples: u.samples,
-          first_minute: iso(u.firstMinuteMs),
-          last_minute: iso(u.lastMinuteMs),
-        })),
-      };
+      return userList(await deps.store.users());
     },
   );
 
