@@ -4,7 +4,9 @@ import path from 'node:path';
 import { ROOT } from './lib/processes.js';
 
 const scenarios = (
-  process.argv.slice(2).length ? process.argv.slice(2) : ['pipeline', 'replay', 'throughput', 'batch']
+  process.argv.slice(2).length
+    ? process.argv.slice(2)
+    : ['pipeline', 'replay', 'throughput', 'batch', 'memory']
 ).map((name) => path.join(ROOT, 'bench', `${name}.ts`));
 
 console.log(`Run ${new Date().toISOString()}\n`);
