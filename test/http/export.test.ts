@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'csv-parse/sync';
-import type { LocusApp } from '../../src/http/app.js';
 import { contentDisposition, negotiateFormat } from '../../src/http/routes/export.js';
 import type { MinuteAggregate } from '../../src/pipeline/aggregate.js';
 import type { Store } from '../../src/store/store.js';
 import { generateTrace } from '../../src/generate/trace.js';
-import { build, put, VALID_POINT } from './helper.js';
+import { build, put, seed } from './helper.js';
 
 interface Collection {
   type: string;
@@ -17,22 +16,6 @@ interface Collection {
     geometry: { type: string; coordinates: unknown } | null;
     properties: Record<string, unknown>;
   }>;
-}
-
-/** An app (export routes included) on a fresh store, or on the given one. */
-async function exportApp(t: TestContext, store?: Store) {
-  return build(t, store ? { store } : {});
-}
-
-/** Ten minutes of a1 (18:00Z to 18:09Z), two points each, and one minute of b2. */
-async function seed(app: LocusApp): Promise<void> {
-  for (let minute = 0; minute < 10; minute++) {
-    for (const second of ['05', '35']) {
-      const timestamp = `2017-01-01 13:${String(minute).padStart(2, '0')}:${second}`;
-      assert.equal((await put(app, { ...VALID_POINT, timestamp })).statusCode, 200);
-    }
-  }
-  await put(app, { ...VALID_POINT, user_id: 'b2' });
 }
 
 describe('negotiateFormat', () => {
@@ -81,7 +64,7 @@ describe('contentDisposition', () => {
 
 describe('GET /users/:user_id/locations.:format', () => {
   it('exports GeoJSON: a Point per minute and the track', async (t) => {
-    const { app } = await exportApp(t);
+    const { app } = await build(t);
     await seed(app);
     const response = await app.inject('/users/a1/locations.geojson');
     assert.equal(response.statusCode, 200);
@@ -106,7 +89,7 @@ describe('GET /users/:user_id/locations.:format', () => {
   });
 
   it('exports CSV with RFC 4180 records', async (t) => {
-    const { app } = await exportApp(t);
+    const { app } = await build(t);
     await seed(app);
     const response = await app.inject('/users/a1/locations.csv');
     assert.equal(response.statusCode, 200);
@@ -118,7 +101,7 @@ describe('GET /users/:user_id/locations.:format', () => {
   });
 
   it('exports GPX with a trkpt per minute', async (t) => {
-    const { app } = await exportApp(t);
+    const { app } = await build(t);
     await seed(app);
     const response = await app.inject('/users/a1/locations.gpx');
     assert.equal(response.statusCode, 200);
@@ -130,7 +113,7 @@ describe('GET /users/:user_id/locations.:format', () => {
   });
 
   it('honours from (inclusive) and to (exclusive) and names them in the file', async (t) => {
-    const { app } = await exportApp(t);
+    const { app } = await build(t);
     await seed(app);
     const response = await app.inject(
       '/users/a1/locations.csv?from=2017-01-01T18:02:00Z&to=2017-01-01T13:05:00-05:00',
@@ -148,7 +131,7 @@ describe('GET /users/:user_id/locations.:format', () => {
   });
 
   it('answers an empty range of a known user with an empty export', async (t) => {
-    const { app } = await exportApp(t);
+    const { app } = await build(t);
     await seed(app);
     const response = await app.inject('/users/a1/locations.geojson?from=2018-01-01');
     assert.equal(response.statusCode, 200);
@@ -156,7 +139,7 @@ describe('GET /users/:user_id/locations.:format', () => {
   });
 
   it('answers 404 problem for an unknown user', async (t) => {
-    const { app } = await exportApp(t);
+    const { app } = await build(t);
     await seed(app);
     const response = await app.inject('/users/nobody/locations.gpx');
     assert.equal(response.statusCode, 404);
@@ -171,7 +154,7 @@ describe('GET /users/:user_id/locations.:format', () => {
     ['/users/a1/locations.csv?from=2017-01-02&to=2017-01-01', 'to'],
   ] as const) {
     it(`answers 400 naming ${field} for ${url}`, async (t) => {
-      const { app } = await exportApp(t);
+      const { app } = await build(t);
       await seed(app);
       const response = await app.inject(url);
       assert.equal(response.statusCode, 400, response.body);
@@ -185,7 +168,7 @@ describe('GET /users/:user_id/locations.:format', () => {
   }
 
   it('agrees with the JSON API minute for minute on a generated trace', async (t) => {
-    const { app } = await exportApp(t);
+    const { app } = await build(t);
     for (const row of generateTrace({ seed: 7, users: 2, minutes: 40, scenario: 'zones' })) {
       assert.equal((await put(app, row)).statusCode, 200);
     }
@@ -216,7 +199,7 @@ describe('GET /users/:user_id/locations.:format', () => {
   });
 
   it('answers 503 when the store is unavailable before anything is sent', async (t) => {
-    const { app, store } = await exportApp(t);
+    const { app, store } = await build(t);
     await seed(app);
     const { StoreUnavailableError } = await import('../../src/store/store.js');
     store.minutes = () => Promise.reject(new StoreUnavailableError('locked'));
@@ -316,7 +299,7 @@ describe('export streaming', () => {
   it('reads the store only as fast as the client takes the body, and stops when it leaves', async (t) => {
     const { openSqliteStore } = await import('../../src/store/sqlite.js');
     const store = bigStore(openSqliteStore({ path: ':memory:' }), 1_000_000);
-    const { app } = await exportApp(t, store);
+    const { app } = await build(t, { store: store });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
 

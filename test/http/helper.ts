@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { buildApp, type AppOptions, type LocusApp } from '../../src/http/app.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -50,4 +51,23 @@ export function failingStore(base: Store, error: () => Error): Store {
     health: () => Promise.reject(error()),
     close: () => base.close(),
   };
+}
+
+/** A user's minutes as the read API answers them; none for a user it does not know. */
+export async function minutesOf(app: LocusApp, userId: string) {
+  const response = await app.inject(`/users/${encodeURIComponent(userId)}/locations`);
+  return response.statusCode === 404
+    ? []
+    : response.json<{ locations: Array<Record<string, unknown>> }>().locations;
+}
+
+/** Ten minutes of a1 (18:00Z to 18:09Z), two points each, and one minute of b2 (18:05Z). */
+export async function seed(app: LocusApp): Promise<void> {
+  for (let minute = 0; minute < 10; minute++) {
+    for (const second of ['05', '35']) {
+      const timestamp = `2017-01-01 13:${String(minute).padStart(2, '0')}:${second}`;
+      assert.equal((await put(app, { ...VALID_POINT, timestamp })).statusCode, 200);
+    }
+  }
+  await put(app, { ...VALID_POINT, user_id: 'b2' });
 }

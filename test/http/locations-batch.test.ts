@@ -5,7 +5,7 @@ import type { Point } from '../../src/pipeline/types.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { StoreUnavailableError, type Store } from '../../src/store/store.js';
 import type { LocusApp } from '../../src/http/app.js';
-import { build, failingStore, VALID_POINT } from './helper.js';
+import { build, failingStore, minutesOf, VALID_POINT } from './helper.js';
 
 interface BatchAnswer {
   stored: number;
@@ -44,13 +44,6 @@ function manyPoints(count: number) {
     ...VALID_POINT,
     timestamp: new Date(Date.UTC(2017, 0, 1) + i * 1000).toISOString(),
   }));
-}
-
-async function minutesOf(app: LocusApp, userId: string) {
-  const response = await app.inject(`/users/${encodeURIComponent(userId)}/locations`);
-  return response.statusCode === 404
-    ? []
-    : response.json<{ locations: Array<Record<string, unknown>> }>().locations;
 }
 
 describe('POST /locations', () => {

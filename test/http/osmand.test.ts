@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LocusApp } from '../../src/http/app.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { build, failingStore } from './helper.js';
+import { build, failingStore, minutesOf } from './helper.js';
 
 const TS_MS = Date.UTC(2017, 0, 1, 18, 5, 12);
 // OsmAnd's default URL shape: lat={0}&lon={1}&timestamp={2}&hdop={3}&altitude={4}&speed={5}.
 const OSMAND_QUERY = `id=a1&lat=40.701&lon=-73.916&timestamp=${TS_MS}&hdop=11.3&altitude=12.0&speed=1.4`;
-
-async function minutesOf(app: LocusApp, userId: string) {
-  const response = await app.inject(`/users/${encodeURIComponent(userId)}/locations`);
-  return response.statusCode === 404
-    ? []
-    : response.json<{ locations: Array<Record<string, unknown>> }>().locations;
-}
 
 describe('GET and POST /osmand', () => {
   it('stores a point from OsmAnd’s GET and answers like PUT /location', async (t) => {

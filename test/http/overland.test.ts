@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { LocusApp } from '../../src/http/app.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { build, failingStore, put, VALID_POINT } from './helper.js';
+import { build, failingStore, minutesOf, put, VALID_POINT } from './helper.js';
 
 function feature(properties: Record<string, unknown> = {}, coordinates: unknown = [-73.916, 40.701]) {
   return {
@@ -32,13 +32,6 @@ function post(app: LocusApp, body: unknown, url = '/overland') {
     headers: { 'content-type': 'application/json', authorization: 'Bearer xxxxxx' },
     payload: typeof body === 'string' ? body : JSON.stringify(body),
   });
-}
-
-async function minutesOf(app: LocusApp, userId: string) {
-  const response = await app.inject(`/users/${encodeURIComponent(userId)}/locations`);
-  return response.statusCode === 404
-    ? []
-    : response.json<{ locations: Array<Record<string, unknown>> }>().locations;
 }
 
 describe('POST /overland', () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { LocusApp } from '../../src/http/app.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { build, failingStore, put, VALID_POINT } from './helper.js';
+import { build, failingStore, minutesOf, put, VALID_POINT } from './helper.js';
 
 // 2017-01-01 13:05:12 in New York (VALID_POINT's time) is 18:05:12Z.
 const TST = Date.UTC(2017, 0, 1, 18, 5, 12) / 1000;
@@ -35,13 +35,6 @@ function post(
     headers: { 'content-type': 'application/json', ...headers },
     payload: typeof body === 'string' ? body : JSON.stringify(body),
   });
-}
-
-async function minutesOf(app: LocusApp, userId: string) {
-  const response = await app.inject(`/users/${encodeURIComponent(userId)}/locations`);
-  return response.statusCode === 404
-    ? []
-    : response.json<{ locations: Array<Record<string, unknown>> }>().locations;
 }
 
 describe('POST /owntracks and /pub (OwnTracks HTTP mode)', () => {

@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LocusApp } from '../../src/http/app.js';
-import { build, put, VALID_POINT } from './helper.js';
+import { build, put, seed, VALID_POINT } from './helper.js';
 
 interface Page {
   user_id: string;
   locations: Array<{ minute: string; samples: number }>;
   next_cursor: string | null;
-}
-
-/** Ten minutes of data for a1 (18:00Z to 18:09Z), two points each, and one minute for b2. */
-async function seed(app: LocusApp): Promise<void> {
-  for (let minute = 0; minute < 10; minute++) {
-    for (const second of ['05', '35']) {
-      const timestamp = `2017-01-01 13:${String(minute).padStart(2, '0')}:${second}`;
-      assert.equal((await put(app, { ...VALID_POINT, timestamp })).statusCode, 200);
-    }
-  }
-  await put(app, { ...VALID_POINT, user_id: 'b2' });
 }
 
 async function getPage(app: LocusApp, url: string): Promise<Page> {
