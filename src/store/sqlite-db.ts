@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { aggregate, type MinuteSums } from '../pipeline/aggregate.js';
 import type { IngestOutcome, Point } from '../pipeline/types.js';
+import { migrate } from './sqlite-migrations.js';
 import { StoreUnavailableError } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -24,41 +25,6 @@ export interface SqliteSettings {
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
-
-/*
- * Append-only: entry i brings a database from user_version i to i + 1. Never edit a shipped entry, since databases
- * already at a later version would not see the change. WITHOUT ROWID with keys leading by user_id makes every
- * lookup and upsert a single clustered b-tree search, with a user's rows stored together.
- */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE dedupe_keys (
-    user_id TEXT NOT NULL,
-    ts_ms INTEGER NOT NULL,
-    PRIMARY KEY (user_id, ts_ms)
-  ) WITHOUT ROWID;
-
-  CREATE TABLE minutes (
-    user_id TEXT NOT NULL,
-    minute_ms INTEGER NOT NULL,
-    samples INTEGER NOT NULL,
-    lat_sum INTEGER NOT NULL,
-    long_sum INTEGER NOT NULL,
-    long_min INTEGER NOT NULL,
-    long_max INTEGER NOT NULL,
-    long_east_sum INTEGER NOT NULL,
-    long_east_min INTEGER NOT NULL,
-    long_east_max INTEGER NOT NULL,
-    accuracy_sum INTEGER NOT NULL,
-    accuracy_count INTEGER NOT NULL,
-    speed_sum INTEGER NOT NULL,
-    speed_count INTEGER NOT NULL,
-    PRIMARY KEY (user_id, minute_ms)
-  ) WITHOUT ROWID;
-  `,
-];
-
-export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /*
  * Codes for conditions outside the program (another writer, a full or read-only disk, a missing mount): retrying
@@ -125,23 +91,6 @@ export function openDatabase(
     db.close();
     throw error;
   }
-}
-
-function migrate(db: Database.Database): void {
-  // IMMEDIATE takes the write lock before reading the version, so two processes opening a new file at once
-  // cannot both decide to create the tables.
-  db.transaction(() => {
-    const current = db.pragma('user_version', { simple: true }) as number;
-    if (current > MIGRATIONS.length) {
-      throw new Error(
-        `SQLite database schema version ${current} is newer than this build of Locus supports ` +
-          `(${MIGRATIONS.length}); run a newer Locus or restore a matching backup`,
-      );
-    }
-    for (const sql of MIGRATIONS.slice(current)) db.exec(sql);
-    // PRAGMA takes no bound parameters; the value is our own integer.
-    db.pragma(`user_version = ${MIGRATIONS.length}`);
-  }).immediate();
 }
 
 interface MinuteRow extends MinuteSums {

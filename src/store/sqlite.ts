@@ -22,7 +22,8 @@ import {
   type UserSummary,
 } from './store.js';
 
-export { mapSqliteError, SCHEMA_VERSION, type SqliteSettings, type SqliteStoreOptions } from './sqlite-db.js';
+export { mapSqliteError, type SqliteSettings, type SqliteStoreOptions } from './sqlite-db.js';
+export { SCHEMA_VERSION } from './sqlite-migrations.js';
 
 /** The Store on one embedded SQLite file, for a single host. */
 export class SqliteStore implements Store {
