@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseRetention, redactDatabaseUrl } from './config.js';
+import { ConfigError, loadConfig, parseRateLimit, parseRetention, redactDatabaseUrl } from './config.js';
 
 function problem(settings: Parameters<typeof loadConfig>[0]): string {
   try {
@@ -27,6 +27,9 @@ describe('loadConfig', () => {
       owntracksUserId: 'user',
       tileUrl: null,
       tileAttribution: null,
+      auth: false,
+      rateLimit: null,
+      corsOrigins: [],
     });
   });
 
@@ -129,5 +132,65 @@ describe('parseRetention', () => {
     assert.equal(parseRetention('72h'), 72 * 3_600_000);
     assert.equal(parseRetention('1d'), 86_400_000);
     assert.equal(parseRetention('off'), null);
+  });
+});
+
+describe('AUTH', () => {
+  it('is off by default, and on or off when set', () => {
+    assert.equal(loadConfig({}).auth, false);
+    assert.equal(loadConfig({ AUTH: 'on' }).auth, true);
+    assert.equal(loadConfig({ AUTH: 'off' }).auth, false);
+  });
+
+  it('refuses anything but on and off with one line naming it', () => {
+    for (const text of ['yes', 'true', '1', 'ON', ' on']) {
+      assert.equal(problem({ AUTH: text }), `AUTH: must be on or off, got ${JSON.stringify(text)}`);
+    }
+  });
+});
+
+describe('RATE_LIMIT', () => {
+  it('is off by default', () => {
+    assert.equal(loadConfig({}).rateLimit, null);
+    assert.equal(loadConfig({ RATE_LIMIT: 'off' }).rateLimit, null);
+  });
+
+  it('reads requests per second, minute or hour', () => {
+    assert.deepEqual(parseRateLimit('600/min'), { max: 600, windowMs: 60_000 });
+    assert.deepEqual(parseRateLimit('10/s'), { max: 10, windowMs: 1000 });
+    assert.deepEqual(parseRateLimit('5000/h'), { max: 5000, windowMs: 3_600_000 });
+    assert.deepEqual(loadConfig({ RATE_LIMIT: '1/s' }).rateLimit, { max: 1, windowMs: 1000 });
+  });
+
+  it('refuses other forms with one line naming it', () => {
+    for (const text of ['600', '0/min', '600/m', '600/minute', '-1/s', '1.5/s', '600 / min', 'on', '/min']) {
+      assert.match(
+        problem({ RATE_LIMIT: text }),
+        /^RATE_LIMIT: must be off, or requests per s, min or h like 600\/min/,
+      );
+    }
+  });
+});
+
+describe('CORS_ORIGINS', () => {
+  it('is empty (no cross-origin access) by default', () => {
+    assert.deepEqual(loadConfig({}).corsOrigins, []);
+    assert.deepEqual(loadConfig({ CORS_ORIGINS: '' }).corsOrigins, []);
+  });
+
+  it('reads a comma-separated list of origins', () => {
+    assert.deepEqual(
+      loadConfig({ CORS_ORIGINS: 'https://app.example.org, http://localhost:3000' }).corsOrigins,
+      ['https://app.example.org', 'http://localhost:3000'],
+    );
+  });
+
+  it('refuses what is not an origin with one line naming it', () => {
+    for (const text of ['app.example.org', 'https://app.example.org/', 'https://app.example.org/path', '*']) {
+      assert.match(
+        problem({ CORS_ORIGINS: text }),
+        /^CORS_ORIGINS: must be a comma-separated list of origins/,
+      );
+    }
   });
 });

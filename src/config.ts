@@ -22,6 +22,12 @@ export interface Config {
   /** The dashboard's base-map tile URL template; null draws a coordinate grid and reaches no other host. */
   tileUrl: string | null;
   tileAttribution: string | null;
+  /** Whether every request but the health checks needs a token (`locus token create`). */
+  auth: boolean;
+  /** At most `max` requests per token (per client address without one) per `windowMs`; null: no limit. */
+  rateLimit: { max: number; windowMs: number } | null;
+  /** Origins whose web pages may call the API (CORS); empty: none. */
+  corsOrigins: string[];
 }
 
 /** Every setting Locus reads, by its environment variable name. */
@@ -35,6 +41,9 @@ export const SETTING_NAMES = [
   'OWNTRACKS_USER_ID',
   'TILE_URL',
   'TILE_ATTRIBUTION',
+  'AUTH',
+  'RATE_LIMIT',
+  'CORS_ORIGINS',
 ] as const;
 export type SettingName = (typeof SETTING_NAMES)[number];
 
@@ -162,6 +171,44 @@ function parseTileUrl(text: string): string | null {
   return text;
 }
 
+function parseAuth(text: string): boolean {
+  if (text === 'on' || text === 'off') return text === 'on';
+  throw new ConfigError('AUTH', `must be on or off, got ${JSON.stringify(text)}`);
+}
+
+const RATE_WINDOWS_MS: Record<string, number> = { s: 1000, min: 60_000, h: 3_600_000 };
+
+/** `off`, or requests per window: `600/min`, `10/s`, `5000/h`. */
+export function parseRateLimit(text: string): Config['rateLimit'] {
+  if (text === 'off') return null;
+  const m = /^(\d{1,9})\/(s|min|h)$/.exec(text);
+  const max = Number(m?.[1] ?? 0);
+  const windowMs = RATE_WINDOWS_MS[m?.[2] ?? ''];
+  if (!m || max === 0 || windowMs === undefined)
+    throw new ConfigError(
+      'RATE_LIMIT',
+      `must be off, or requests per s, min or h like 600/min, got ${JSON.stringify(text)}`,
+    );
+  return { max, windowMs };
+}
+
+/** A comma-separated list of origins (`https://app.example.org`); empty for none. */
+export function parseCorsOrigins(text: string): string[] {
+  const origins = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const origin of origins) {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `must be a comma-separated list of origins like https://app.example.org, got ${JSON.stringify(origin)}`,
+      );
+    }
+  }
+  return origins;
+}
+
 export function loadConfig(settings: Settings): Config {
   const databaseUrl = settings.DATABASE_URL || DEFAULT_DATABASE_URL;
   return {
@@ -175,5 +222,8 @@ export function loadConfig(settings: Settings): Config {
     owntracksUserId: parseOwntracksUserId(settings.OWNTRACKS_USER_ID || 'user'),
     tileUrl: parseTileUrl(settings.TILE_URL ?? ''),
     tileAttribution: settings.TILE_ATTRIBUTION || null,
+    auth: parseAuth(settings.AUTH || 'off'),
+    rateLimit: parseRateLimit(settings.RATE_LIMIT || 'off'),
+    corsOrigins: parseCorsOrigins(settings.CORS_ORIGINS ?? ''),
   };
 }

@@ -1,6 +1,7 @@
 import { ConfigError, type Config } from './config.js';
 import { buildApp, type LocusApp } from './http/app.js';
 import type { MqttIngest } from './mqtt/owntracks-ingest.js';
+import { createMetrics } from './metrics/registry.js';
 import { GroupCommitter } from './store/group-commit.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -37,7 +38,7 @@ async function startMqtt(url: string, config: Config, committer: GroupCommitter,
   const { retentionMs } = config;
   return startMqttIngest({
     url,
-    ingest: (points) => committer.submit(points),
+    ingest: (points) => committer.submit(points, 'mqtt'),
     logger: app.log.child({ component: 'mqtt' }),
     userIdMode: config.owntracksUserId,
     oldestAcceptedMs: retentionMs === null ? undefined : () => Date.now() - retentionMs,
@@ -55,16 +56,21 @@ export async function startServer(config: Config): Promise<RunningServer> {
       late.log?.warn({ err: error, attempt }, 'transaction conflict; running it again'),
   });
   // One group commit for HTTP and MQTT alike, so their points share transactions and first-wins order.
-  const committer = new GroupCommitter(store);
+  const metrics = createMetrics();
+  const committer = new GroupCommitter(store, { observer: metrics.commitObserver });
   let mqtt: MqttIngest | null = null;
   const app = await buildApp({
     store,
     committer,
+    metrics,
     retentionMs: config.retentionMs,
     logger: { level: config.logLevel },
     owntracksUserId: config.owntracksUserId,
     notReadyReason: () => (mqtt && !mqtt.ready() ? 'Not connected to the MQTT broker.' : null),
     dashboard: { tileUrl: config.tileUrl, tileAttribution: config.tileAttribution },
+    auth: { required: config.auth },
+    rateLimit: config.rateLimit,
+    corsOrigins: config.corsOrigins,
   });
   late.log = app.log;
   if (config.mqttUrl) mqtt = await startMqtt(config.mqttUrl, config, committer, app);
@@ -82,6 +88,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await close();
     throw listenProblem(error, config) ?? error;
   }
-  app.log.info({ database: config.databaseUrl, dedupeRetentionMs: config.retentionMs }, 'Locus is ready');
+  app.log.info(
+    {
+      database: config.databaseUrl,
+      dedupeRetentionMs: config.retentionMs,
+      auth: config.auth ? 'on' : 'off',
+      rateLimit: config.rateLimit,
+    },
+    'Locus is ready',
+  );
+  if (!config.auth && config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
+    app.log.warn(
+      { host: config.host },
+      'authentication is off: anyone who can reach this port may write and read every user (set AUTH=on)',
+    );
+  }
   return { app, store, close };
 }

@@ -18,19 +18,37 @@ export interface TimeRange {
   toMs?: number;
 }
 
+/**
+ * The token the page was opened with (`/?token=…`) when Locus runs with AUTH=on; null without one. The page
+ * itself loads without a token, its data calls do not.
+ */
+export function pageToken(): string | null {
+  return new URLSearchParams(location.search).get('token') || null;
+}
+
+/** `url` with the page's token as `?token=`, for what cannot send a header: EventSource, links, the worker. */
+export function withToken(url: string): string {
+  const token = pageToken();
+  if (token === null) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+}
+
 export async function fetchUsers(signal?: AbortSignal): Promise<UserSummary[]> {
-  const response = await fetch('/users', { signal, headers: { accept: 'application/json' } });
+  const token = pageToken();
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const response = await fetch('/users', { signal, headers });
   if (!response.ok) throw new Error(`the user list answered ${response.status} ${response.statusText}`);
   return ((await response.json()) as { users: UserSummary[] }).users;
 }
 
-/** The file URL of an export: the same one the download buttons offer. */
+/** The file URL of an export (with the page's token): the same one the download buttons offer. */
 export function exportUrl(userId: string, format: ExportFormat, range: TimeRange): string {
   const query = new URLSearchParams();
   if (range.fromMs !== undefined) query.set('from', new Date(range.fromMs).toISOString());
   if (range.toMs !== undefined) query.set('to', new Date(range.toMs).toISOString());
   const search = query.size > 0 ? `?${query.toString()}` : '';
-  return `/users/${encodeURIComponent(userId)}/locations.${format}${search}`;
+  return withToken(`/users/${encodeURIComponent(userId)}/locations.${format}${search}`);
 }
 
 /** Loads tracks from the GeoJSON export through a worker; see track-worker.ts for why. */

@@ -12,6 +12,7 @@ import {
   type ExportFormat,
   type TimeRange,
   type UserSummary,
+  withToken,
 } from './api.js';
 import { Charts } from './charts.js';
 import { formatCount, formatMinute, fromInputValue, toInputValue } from './format.js';
@@ -82,7 +83,7 @@ class Dashboard {
     this.#bindRange();
     byId('reset-zoom').addEventListener('click', () => this.#charts.reset());
     connectLive(
-      config.liveUrl,
+      withToken(config.liveUrl),
       (users) => this.#onUsers(users),
       (status) => this.#onLive(status),
     );

@@ -4,9 +4,11 @@ import { ConfigError } from '../config.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { exportCommand } from './export.js';
 import { generateCommand } from './generate.js';
+import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
 import { serveCommand } from './serve.js';
 import { simulateCommand } from './simulate.js';
+import { tokenCommand } from './token.js';
 
 const program = new Command('locus')
   .description('Locus: location telemetry, exact one-minute averages per user, stored in UTC')
@@ -15,6 +17,8 @@ const program = new Command('locus')
   .addCommand(migrateCommand())
   .addCommand(simulateCommand())
   .addCommand(exportCommand())
+  .addCommand(importCommand())
+  .addCommand(tokenCommand())
   .exitOverride();
 
 try {

@@ -11,7 +11,13 @@ interface ServeFlags {
   owntracksUserId?: string;
   tileUrl?: string;
   tileAttribution?: string;
+  auth?: string;
+  rateLimit?: string;
+  corsOrigins?: string;
 }
+
+/** How long in-flight requests and commits get to finish after SIGTERM; less than Docker's default 10 s stop. */
+const SHUTDOWN_GRACE_MS = 8_000;
 
 /** Flags win over the environment; both go through the same checks. */
 export function settingsFrom(env: NodeJS.ProcessEnv, flags: ServeFlags): Settings {
@@ -25,6 +31,9 @@ export function settingsFrom(env: NodeJS.ProcessEnv, flags: ServeFlags): Setting
     OWNTRACKS_USER_ID: flags.owntracksUserId ?? env.OWNTRACKS_USER_ID,
     TILE_URL: flags.tileUrl ?? env.TILE_URL,
     TILE_ATTRIBUTION: flags.tileAttribution ?? env.TILE_ATTRIBUTION,
+    AUTH: flags.auth ?? env.AUTH,
+    RATE_LIMIT: flags.rateLimit ?? env.RATE_LIMIT,
+    CORS_ORIGINS: flags.corsOrigins ?? env.CORS_ORIGINS,
   };
 }
 
@@ -52,12 +61,27 @@ export function serveCommand(): Command {
       'dashboard base map, e.g. https://tile.example.org/{z}/{x}/{y}.png [TILE_URL]',
     )
     .option('--tile-attribution <text>', 'attribution shown with the tiles [TILE_ATTRIBUTION]')
+    .option('--auth <on|off>', 'require a token (locus token create) on every request [AUTH, default off]')
+    .option(
+      '--rate-limit <rate>',
+      'requests per token (per address without one), e.g. 600/min, 10/s, 5000/h [RATE_LIMIT, default off]',
+    )
+    .option(
+      '--cors-origins <origins>',
+      'web origins that may call the API, comma-separated, e.g. https://app.example.org [CORS_ORIGINS, default none]',
+    )
     .action(async (flags: ServeFlags) => {
       const config = loadConfig(settingsFrom(process.env, flags));
       const { startServer } = await import('../server.js');
       const server = await startServer(config);
       const shutdown = (signal: NodeJS.Signals) => {
         server.app.log.info({ signal }, 'shutting down');
+        // A request or commit that cannot finish (a hung database) must not keep the process from exiting: the
+        // supervisor's stop would end in a SIGKILL anyway, without this line in the log.
+        setTimeout(() => {
+          server.app.log.error({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown did not finish in time; exiting');
+          process.exit(1);
+        }, SHUTDOWN_GRACE_MS).unref();
         server.close().then(
           () => process.exit(0),
           (error: unknown) => {

@@ -13,7 +13,14 @@ import type { OwnTracksUserIdMode } from '../pipeline/formats/owntracks.js';
 import { createAjv } from '../schemas/ajv.js';
 import { GroupCommitter } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
-import { errorHandler } from './errors.js';
+import { registerMetrics } from '../metrics/http-plugin.js';
+import { createMetrics, type LocusMetrics } from '../metrics/registry.js';
+import { installAuth, SECURITY, type RateLimit } from './auth.js';
+import { registerCors, registerSecurityHeaders } from './browser-security.js';
+import { clientErrorHandler, errorHandler } from './errors.js';
+import { DEFAULT_OVERLOAD_LIMITS, registerOverloadShedding, type OverloadLimits } from './overload.js';
+import { parseJsonBody } from './strict-body.js';
+import { DEFAULT_SERVER_TIMEOUTS, timeoutOptions, type ServerTimeouts } from './timeouts.js';
 import { problem, sendProblem } from './problem.js';
 import { registerDashboard, type DashboardOptions } from './routes/dashboard.js';
 import { registerExportRoutes } from './routes/export.js';
@@ -43,6 +50,19 @@ export interface LocusDeps {
   owntracksUserId: OwnTracksUserIdMode;
   /** Why Locus cannot take points right now apart from the store (e.g. no MQTT broker), or null. */
   notReadyReason: () => string | null;
+  /** Whether requests need a token (the API description says so). */
+  authRequired: boolean;
+  /** Whether requests are rate limited (the API description says so). */
+  rateLimited: boolean;
+}
+
+export interface AppAuthOptions {
+  /** Require a token on every route but the health checks, the API description and the dashboard's page. */
+  required: boolean;
+  /** How long a verified (or refused) token is remembered; a revocation reaches the server within it. 30 s. */
+  tokenCacheTtlMs?: number;
+  /** Most tokens remembered. Default 10,000. */
+  tokenCacheMaxEntries?: number;
 }
 
 export interface AppOptions {
@@ -59,6 +79,53 @@ export interface AppOptions {
   notReadyReason?: () => string | null;
   /** Dashboard settings: the base map (`tileUrl`, without which it draws a grid), where its assets are. */
   dashboard?: Omit<DashboardOptions, 'store'>;
+  /** Tokens; off (anyone may do anything) when absent. */
+  auth?: AppAuthOptions;
+  /** Requests per token (per client address without one); none when absent or null. */
+  rateLimit?: RateLimit | null;
+  /** Prometheus metrics; a new set when absent. A `committer` passed in should report to `metrics.commitObserver`. */
+  metrics?: LocusMetrics;
+  /** When to refuse work with 503 rather than queue it. */
+  overload?: OverloadLimits;
+  /** Deadlines for slow or stalled clients. */
+  timeouts?: ServerTimeouts;
+  /** Origins whose web pages may call the API (CORS); none when absent. */
+  corsOrigins?: readonly string[];
+}
+
+// Never log a token: not the Authorization header (redacted should anything log headers), and no query string
+// in any request line (`?token=`).
+const LOG_REDACT = ['req.headers.authorization', 'headers.authorization', 'authorization'];
+
+function requestLogLine(request: { method: string; url: string; id: string }) {
+  return { method: request.method, path: request.url.split('?', 1)[0], reqId: request.id };
+}
+
+function loggerOptions(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (logger === undefined || typeof logger === 'boolean') return logger ?? false;
+  return { ...logger, redact: LOG_REDACT, serializers: { req: requestLogLine, ...logger.serializers } };
+}
+
+function securitySchemes() {
+  return {
+    [SECURITY.bearer]: {
+      type: 'http' as const,
+      scheme: 'bearer',
+      description: 'A token from `locus token create`, as `Authorization: Bearer TOKEN`.',
+    },
+    [SECURITY.query]: {
+      type: 'apiKey' as const,
+      in: 'query' as const,
+      name: 'token',
+      description:
+        'The same token as a query parameter, for apps that can only set a URL (OsmAnd, GPSLogger).',
+    },
+    [SECURITY.basic]: {
+      type: 'http' as const,
+      scheme: 'basic',
+      description: 'OwnTracks HTTP mode: the user name is the token’s user, the password is the token.',
+    },
+  };
 }
 
 // Bodies are checked strictly (no type coercion: "40.7" is not a number); query strings and path parameters are
@@ -73,19 +140,35 @@ function installValidators(app: LocusApp): void {
 
 function installBodyParsers(app: LocusApp): void {
   // Only JSON is accepted: anything else (text/plain included) is answered 415, not parsed as a string.
-  app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser(
-    /^application\/[\w.+-]+\+json$/,
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  );
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const parseJson = (
+    _request: unknown,
+    body: Buffer,
+    done: (error: Error | null, value?: unknown) => void,
+  ) => {
+    try {
+      done(null, parseJsonBody(body));
+    } catch (error) {
+      done(error as Error);
+    }
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJson);
+  app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'buffer' }, parseJson);
 }
 
 export async function buildApp(options: AppOptions): Promise<LocusApp> {
   const app: LocusApp = Fastify({
-    logger: options.logger ?? false,
+    logger: loggerOptions(options.logger),
+    ...timeoutOptions(options.timeouts ?? DEFAULT_SERVER_TIMEOUTS),
     // Keep-alive clients should not be cut while a commit is in flight; the server closes them on shutdown.
     forceCloseConnections: 'idle',
+    // A user id may be 128 characters, each up to 12 once percent-encoded (a 4-byte UTF-8 character).
+    routerOptions: { maxParamLength: 128 * 12 },
+    // Errors before routing (a path that is not UTF-8) are answered like every other: problem+json.
+    frameworkErrors: (error, request, reply) => {
+      errorHandler(error, request, reply);
+    },
+    clientErrorHandler,
     // A proxy's or client's request id ties their logs to ours.
     requestIdHeader: 'x-request-id',
     // One access line per request (below) instead of Fastify's two: at ingest rates logging is a real cost.
@@ -93,15 +176,25 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   const now = options.now ?? Date.now;
   const retentionMs = options.retentionMs ?? null;
+  const metrics = options.metrics ?? createMetrics();
+  const committer =
+    options.committer ?? new GroupCommitter(options.store, { observer: metrics.commitObserver });
+  metrics.watchCommitter(committer);
   const deps: LocusDeps = {
     store: options.store,
-    committer: options.committer ?? new GroupCommitter(options.store),
+    committer,
     oldestAcceptedMs: () => (retentionMs === null ? undefined : now() - retentionMs),
     owntracksUserId: options.owntracksUserId ?? 'user',
     notReadyReason: options.notReadyReason ?? (() => null),
+    authRequired: options.auth?.required ?? false,
+    rateLimited: Boolean(options.rateLimit),
   };
 
   installValidators(app);
+  registerMetrics(app, metrics);
+  await registerOverloadShedding(app, () => committer.pending, options.overload ?? DEFAULT_OVERLOAD_LIMITS);
+  await registerSecurityHeaders(app);
+  await registerCors(app, options.corsOrigins ?? []);
   app.addHook('onResponse', (request, reply, done) => {
     // The path without its query string: queries may carry tokens, and logs must not.
     const path = request.url.split('?', 1)[0];
@@ -123,8 +216,21 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
         version: '0.1.0',
         description: 'Location telemetry: exact one-minute averages per user, stored in UTC.',
       },
+      components: { securitySchemes: securitySchemes() },
+      ...(deps.authRequired ? { security: [{ [SECURITY.bearer]: [] }, { [SECURITY.query]: [] }] } : {}),
     },
   });
+  await installAuth(
+    app,
+    {
+      required: deps.authRequired,
+      tokens: options.store.tokens,
+      tokenCacheTtlMs: options.auth?.tokenCacheTtlMs,
+      tokenCacheMaxEntries: options.auth?.tokenCacheMaxEntries,
+      now: options.now,
+    },
+    options.rateLimit ?? null,
+  );
   registerLocationRoutes(app, deps);
   await registerBatchRoutes(app, deps);
   await registerOwnTracksRoutes(app, deps);
@@ -132,7 +238,12 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
   await registerOsmAndRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerExportRoutes(app, deps);
-  registerDashboard(app, { ...options.dashboard, store: options.store });
+  registerDashboard(app, {
+    ...options.dashboard,
+    store: options.store,
+    authRequired: deps.authRequired,
+    rateLimited: deps.rateLimited,
+  });
   registerHealthRoutes(app, deps);
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   // Requests already answered have committed; this waits for the ones whose commit is still in flight.

@@ -1,8 +1,11 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { fieldErrorsFromAjv } from '../pipeline/validate.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { problem, sendProblem } from './problem.js';
+import { MalformedBodyError } from './strict-body.js';
 import type { Problem } from '../schemas/problem.js';
 
 // Fastify's own errors for bodies it could not read, by code.
@@ -15,6 +18,11 @@ const BODY_ERRORS: Record<string, () => Problem> = {
     problem('malformed-body', 'The body is empty.', [{ field: 'body', message: 'must be a JSON object' }]),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
     problem('malformed-body', 'The Content-Length does not match the body.'),
+  // Raised before routing (Fastify's frameworkErrors): a path whose percent-encoding is not UTF-8.
+  FST_ERR_BAD_URL: () =>
+    problem('invalid-parameter', 'The path is not valid percent-encoded UTF-8.', [
+      { field: 'path', message: 'must be percent-encoded UTF-8' },
+    ]),
 };
 
 function isFastifyError(error: unknown): error is FastifyError {
@@ -32,6 +40,9 @@ function validationProblem(error: FastifyError): Problem {
 /** Turns whatever a route threw into a problem+json answer. */
 export function toProblem(error: unknown): Problem {
   if (error instanceof StoreUnavailableError) return problem('store-unavailable', 'Try again shortly.');
+  if (error instanceof MalformedBodyError) {
+    return problem('malformed-body', 'The body cannot be read.', [{ field: 'body', message: error.message }]);
+  }
   if (!isFastifyError(error)) return problem('internal-error', 'Something went wrong on our side.');
   if (error.validation) return validationProblem(error);
   const known = error.code ? BODY_ERRORS[error.code] : undefined;
@@ -51,4 +62,29 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   else if (body.status >= 500) request.log.error({ err: error }, body.title);
   else request.log.info({ problem: body.type, errors: body.errors }, body.title);
   return sendProblem(reply, body);
+}
+
+// Errors of a connection before any request could be read from it (Node's 'clientError'), by Node's code.
+const CONNECTION_PROBLEMS: Record<string, () => Problem> = {
+  ERR_HTTP_REQUEST_TIMEOUT: () => problem('request-timeout', 'The request was not complete in time.'),
+  HPE_HEADER_OVERFLOW: () => problem('headers-too-large', 'The request headers are larger than allowed.'),
+};
+
+/**
+ * Answers a connection whose request could not be read (cut off, timed out, not HTTP) with a problem document,
+ * as raw bytes since there is no request to reply to, then closes it. A reset connection has no one to answer.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const known = error.code ? CONNECTION_PROBLEMS[error.code] : undefined;
+  const answer = known?.() ?? problem('malformed-body', 'The request is not readable HTTP.');
+  const body = JSON.stringify(answer);
+  const { status } = answer;
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/problem+json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -7,13 +7,19 @@ export const PROBLEMS = {
   'invalid-body': { status: 400, title: 'The request body is not valid' },
   'malformed-body': { status: 400, title: 'The request body is not readable JSON' },
   'invalid-parameter': { status: 400, title: 'A request parameter is not valid' },
+  unauthorized: { status: 401, title: 'A valid token is required' },
+  forbidden: { status: 403, title: 'The token does not allow this' },
   'unknown-user': { status: 404, title: 'No such user' },
   'not-found': { status: 404, title: 'No such resource' },
+  'request-timeout': { status: 408, title: 'The request did not arrive in time' },
   'body-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
+  'headers-too-large': { status: 431, title: 'The request headers are too large' },
   'internal-error': { status: 500, title: 'Internal server error' },
   'store-unavailable': { status: 503, title: 'The database is unavailable' },
   'not-ready': { status: 503, title: 'Locus is not ready' },
+  overloaded: { status: 503, title: 'Locus is overloaded' },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IngestOutcome, Point } from '../pipeline/types.js';
-import { GroupCommitter } from './group-commit.js';
+import { GroupCommitter, type CommitObserver, type CommittedSubmission } from './group-commit.js';
 
 function point(userId: string, tsMs: number): Point {
   return { userId, tsMs, lat: 0, long: 0, accuracy: 1, speed: 0 };
@@ -56,7 +56,7 @@ describe('GroupCommitter', () => {
 
   it('splits a backlog at the batch size without splitting a submission', async () => {
     const store = recordingStore();
-    const committer = new GroupCommitter(store, 3);
+    const committer = new GroupCommitter(store, { maxBatchPoints: 3 });
     await Promise.all([
       committer.submit([point('a', 1), point('a', 2)]),
       committer.submit([point('a', 3), point('a', 4)]),
@@ -86,5 +86,74 @@ describe('GroupCommitter', () => {
     assert.equal(committer.pending, 0);
     assert.equal(store.transactions.length, 1);
     assert.deepEqual(await pending, ['stored']);
+  });
+
+  it('says nothing of points in flight between transactions, and counts them while one is written', async () => {
+    let release: () => void = () => undefined;
+    const store = {
+      ingest: (points: readonly Point[]) =>
+        new Promise<IngestOutcome[]>((resolve) => {
+          release = () => resolve(points.map(() => 'stored'));
+        }),
+    };
+    const committer = new GroupCommitter(store);
+    assert.equal(committer.inFlight, 0);
+    const pending = committer.submit([point('a', 1), point('a', 2)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(committer.inFlight, 2);
+    assert.equal(committer.pending, 0);
+    release();
+    await pending;
+    assert.equal(committer.inFlight, 0);
+  });
+});
+
+/** An observer that records what it is told. */
+function recordingObserver() {
+  const commits: Array<{ submissions: CommittedSubmission[]; points: number; ms: number }> = [];
+  const failures: Array<{ error: unknown; points: number; ms: number }> = [];
+  const observer: CommitObserver = {
+    committed: (submissions, points, ms) => commits.push({ submissions: [...submissions], points, ms }),
+    failed: (error, points, ms) => failures.push({ error, points, ms }),
+  };
+  return { observer, commits, failures };
+}
+
+describe('GroupCommitter observer', () => {
+  it('is told each committed transaction: its submissions with their origin and outcomes, and its size', async () => {
+    const { observer, commits, failures } = recordingObserver();
+    const committer = new GroupCommitter(recordingStore(), { observer });
+    await Promise.all([
+      committer.submit([point('a', 1)]),
+      committer.submit([point('a', 2), point('a', 1)], 'mqtt'),
+    ]);
+    await committer.submit([point('a', 3)], 'http');
+    assert.equal(failures.length, 0);
+    assert.deepEqual(
+      commits.map(({ submissions, points }) => ({ submissions, points })),
+      [
+        {
+          submissions: [
+            { origin: undefined, outcomes: ['stored'] },
+            { origin: 'mqtt', outcomes: ['stored', 'duplicate'] },
+          ],
+          points: 3,
+        },
+        { submissions: [{ origin: 'http', outcomes: ['stored'] }], points: 1 },
+      ],
+    );
+    for (const { ms } of commits) assert.ok(Number.isFinite(ms) && ms >= 0, `commit time ${ms}`);
+  });
+
+  it('is told a failed transaction with its error and size, and not as a commit', async () => {
+    const { observer, commits, failures } = recordingObserver();
+    const committer = new GroupCommitter(recordingStore({ failOn: 1 }), { observer });
+    const failed = [committer.submit([point('a', 1)]), committer.submit([point('a', 2), point('a', 3)])];
+    await Promise.allSettled(failed);
+    assert.equal(commits.length, 0);
+    assert.equal(failures.length, 1);
+    assert.match(String(failures[0]?.error), /disk on fire/);
+    assert.equal(failures[0]?.points, 3);
+    assert.ok((failures[0]?.ms ?? -1) >= 0);
   });
 });

@@ -1,10 +1,35 @@
+import { performance } from 'node:perf_hooks';
 import type { IngestOutcome, Point } from '../pipeline/types.js';
 import type { Store } from './store.js';
 
 interface Waiter {
   points: readonly Point[];
+  origin: string | undefined;
   resolve: (outcomes: IngestOutcome[]) => void;
   reject: (error: unknown) => void;
+}
+
+/** One submission of a committed transaction: where it came from (as given to submit) and what became of it. */
+export interface CommittedSubmission {
+  origin: string | undefined;
+  outcomes: readonly IngestOutcome[];
+}
+
+/**
+ * What a GroupCommitter tells an observer (metrics), without the store depending on how it is recorded. Called on
+ * the commit path after the submitters have been answered; it must be cheap and must not throw.
+ */
+export interface CommitObserver {
+  /** A transaction committed: its submissions in commit order, its point count, and the store's time in ms. */
+  committed(submissions: readonly CommittedSubmission[], points: number, ms: number): void;
+  /** A transaction failed with `error`, which each of its submitters got; nothing of it was stored. */
+  failed(error: unknown, points: number, ms: number): void;
+}
+
+export interface GroupCommitOptions {
+  /** Points per transaction at most, except that one submission is never split; default 10,000. */
+  maxBatchPoints?: number;
+  observer?: CommitObserver;
 }
 
 /**
@@ -16,18 +41,27 @@ interface Waiter {
 export class GroupCommitter {
   #queue: Waiter[] = [];
   #queuedPoints = 0;
+  #inFlightPoints = 0;
   #flushing: Promise<void> | null = null;
   #scheduled = false;
+  readonly #maxBatchPoints: number;
+  readonly #observer: CommitObserver | undefined;
 
   constructor(
     private readonly store: Pick<Store, 'ingest'>,
-    private readonly maxBatchPoints = 10_000,
-  ) {}
+    options: GroupCommitOptions = {},
+  ) {
+    this.#maxBatchPoints = options.maxBatchPoints ?? 10_000;
+    this.#observer = options.observer;
+  }
 
-  /** Resolves with one outcome per point once they are durable; rejects with the store's error otherwise. */
-  submit(points: readonly Point[]): Promise<IngestOutcome[]> {
+  /**
+   * Resolves with one outcome per point once they are durable; rejects with the store's error otherwise. `origin`
+   * (e.g. `mqtt`) is only passed on to the observer.
+   */
+  submit(points: readonly Point[], origin?: string): Promise<IngestOutcome[]> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ points, resolve, reject });
+      this.#queue.push({ points, origin, resolve, reject });
       this.#queuedPoints += points.length;
       this.#schedule();
     });
@@ -62,7 +96,7 @@ export class GroupCommitter {
     let count = 0;
     let taken = 0;
     for (const waiter of this.#queue) {
-      if (taken > 0 && count + waiter.points.length > this.maxBatchPoints) break;
+      if (taken > 0 && count + waiter.points.length > this.#maxBatchPoints) break;
       count += waiter.points.length;
       taken++;
     }
@@ -73,20 +107,38 @@ export class GroupCommitter {
   async #writeOneBatch(): Promise<void> {
     const batch = this.#takeBatch();
     if (batch.length === 0) return;
+    const points = batch.flatMap((w) => w.points);
+    this.#inFlightPoints = points.length;
+    const started = performance.now();
+    let outcomes: IngestOutcome[];
     try {
-      const outcomes = await this.store.ingest(batch.flatMap((w) => w.points));
-      let offset = 0;
-      for (const waiter of batch) {
-        waiter.resolve(outcomes.slice(offset, offset + waiter.points.length));
-        offset += waiter.points.length;
-      }
+      outcomes = await this.store.ingest(points);
     } catch (error) {
+      this.#inFlightPoints = 0;
       for (const waiter of batch) waiter.reject(error);
+      this.#observer?.failed(error, points.length, performance.now() - started);
+      return;
     }
+    const ms = performance.now() - started;
+    this.#inFlightPoints = 0;
+    const submissions: CommittedSubmission[] = [];
+    let offset = 0;
+    for (const waiter of batch) {
+      const own = outcomes.slice(offset, offset + waiter.points.length);
+      offset += waiter.points.length;
+      waiter.resolve(own);
+      submissions.push({ origin: waiter.origin, outcomes: own });
+    }
+    this.#observer?.committed(submissions, points.length, ms);
   }
 
   /** Points waiting for a transaction; a measure of back-pressure. */
   get pending(): number {
     return this.#queuedPoints;
+  }
+
+  /** Points of the transaction being written now; 0 between transactions. */
+  get inFlight(): number {
+    return this.#inFlightPoints;
   }
 }

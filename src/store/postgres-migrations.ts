@@ -35,6 +35,20 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, minute_ms)
   );
   `,
+  // API tokens: few rows, read by hash. Not keyed by user_id (an admin token has none); under Citus it would be a
+  // reference table (`SELECT create_reference_table('tokens')`), copied to every node.
+  `
+  CREATE TABLE tokens (
+    id text PRIMARY KEY,
+    hash text NOT NULL UNIQUE,
+    user_id text COLLATE "C",
+    scope text NOT NULL CHECK (scope IN ('user', 'admin')),
+    label text,
+    created_ms bigint NOT NULL,
+    revoked_ms bigint,
+    CHECK ((scope = 'admin') = (user_id IS NULL))
+  );
+  `,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;

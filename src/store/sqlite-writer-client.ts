@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { IngestOutcome, Point } from '../pipeline/types.js';
 import Database from 'better-sqlite3';
 import { mapSqliteError, type SqliteStoreOptions } from './sqlite-db.js';
+import { packPoints, unpackOutcomes } from './sqlite-ingest-packing.js';
 import type { WriterReply, WriterRequest } from './sqlite-writer-protocol.js';
 import { StoreUnavailableError } from './store.js';
 
@@ -61,8 +62,11 @@ class WriterThread {
   ingest(points: readonly Point[]): Promise<IngestOutcome[]> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
+      const packed = packPoints(points);
       this.#track(() => this.#waiting.set(id, { resolve, reject }));
-      this.#worker.postMessage({ type: 'ingest', id, points } satisfies WriterRequest);
+      this.#worker.postMessage({ type: 'ingest', id, points: packed } satisfies WriterRequest, [
+        packed.buffer,
+      ]);
     });
   }
 
@@ -90,7 +94,7 @@ class WriterThread {
     const waiting = this.#waiting.get(reply.id);
     this.#track(() => this.#waiting.delete(reply.id));
     if (reply.error) waiting?.reject(toError(reply.error));
-    else waiting?.resolve(reply.outcomes);
+    else waiting?.resolve(unpackOutcomes(reply.outcomes));
   }
 
   #stop(error: Error): void {

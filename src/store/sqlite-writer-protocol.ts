@@ -1,9 +1,9 @@
-import type { IngestOutcome, Point } from '../pipeline/types.js';
+import type { PackedPoints } from './sqlite-ingest-packing.js';
 
-/** Main thread → writer thread. */
-export type WriterRequest = { type: 'ingest'; id: number; points: readonly Point[] } | { type: 'close' };
+/** Main thread → writer thread. The points' buffer is transferred, not copied (see sqlite-ingest-packing.ts). */
+export type WriterRequest = { type: 'ingest'; id: number; points: PackedPoints } | { type: 'close' };
 
-/** Writer thread → main thread: the outcomes of one ingest, or why it failed. */
+/** Writer thread → main thread: the packed outcomes of one ingest (transferred), or why it failed. */
 export type WriterReply =
-  | { id: number; outcomes: IngestOutcome[]; error?: undefined }
+  | { id: number; outcomes: Uint8Array; error?: undefined }
   | { id: number; error: { code: string | undefined; message: string } };

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createIngestBatch, openDatabase, prepareStatements, type SqliteStoreOptions } from './sqlite-db.js';
+import { packOutcomes, unpackPoints } from './sqlite-ingest-packing.js';
 import type { WriterReply, WriterRequest } from './sqlite-writer-protocol.js';
 
 const port = parentPort;
@@ -29,7 +30,8 @@ port.on('message', (request: WriterRequest) => {
     return;
   }
   try {
-    port.postMessage({ id: request.id, outcomes: ingestBatch(request.points) } satisfies WriterReply);
+    const outcomes = packOutcomes(ingestBatch(unpackPoints(request.points)));
+    port.postMessage({ id: request.id, outcomes } satisfies WriterReply, [outcomes.buffer]);
   } catch (error) {
     port.postMessage(errorReply(request.id, error));
   }

@@ -11,6 +11,7 @@ import {
   type SqliteStoreOptions,
   type Statements,
 } from './sqlite-db.js';
+import { SqliteTokenStore } from './sqlite-tokens.js';
 import { ThreadWriter } from './sqlite-writer-client.js';
 import {
   pageBounds,
@@ -19,6 +20,7 @@ import {
   type MinuteRange,
   type PageRequest,
   type Store,
+  type TokenStore,
   type UserSummary,
 } from './store.js';
 
@@ -31,11 +33,13 @@ export class SqliteStore implements Store {
   readonly #statements: Statements;
   /** Ingest on a writer thread for a file; in process for :memory:, which no other connection can see. */
   readonly #writer: ThreadWriter | IngestBatch;
+  readonly tokens: TokenStore;
 
   constructor(options: SqliteStoreOptions) {
     // This connection applies the migrations before the writer opens its own, and then serves the reads.
     this.#db = mappingErrors(() => openDatabase(options));
     this.#statements = prepareStatements(this.#db);
+    this.tokens = new SqliteTokenStore(this.#db);
     this.#writer =
       options.path === ':memory:' || options.writerThread === false
         ? createIngestBatch(this.#db, this.#statements)

@@ -29,6 +29,45 @@ export interface MinutePage {
   nextAfterMinuteMs: number | null;
 }
 
+/** Who a token speaks for: one user, or every user (an admin token). */
+export type TokenScope = 'user' | 'admin';
+
+/** A token as stored: never the secret itself, only its SHA-256 (src/auth/tokens.ts says why that is enough). */
+export interface TokenRecord {
+  /** Public and short: listed, and passed to revoke. */
+  id: string;
+  /** The user the token writes and reads as; null for an admin token. */
+  userId: string | null;
+  scope: TokenScope;
+  label: string | null;
+  createdMs: number;
+  /** When it was revoked; null while it is valid. */
+  revokedMs: number | null;
+}
+
+export interface NewToken {
+  id: string;
+  /** Hex SHA-256 of the secret. */
+  hash: string;
+  /** Required for a user token; must be null for an admin token. */
+  userId: string | null;
+  scope: TokenScope;
+  label: string | null;
+  createdMs: number;
+}
+
+/** The API tokens, in the same database as the points so that every Locus instance on it sees the same ones. */
+export interface TokenStore {
+  /** Adds a token; rejects if its id or hash is already taken. */
+  create(token: NewToken): Promise<TokenRecord>;
+  /** The token whose secret hashes to `hash`, revoked or not; null when there is none. */
+  findByHash(hash: string): Promise<TokenRecord | null>;
+  /** Every token, oldest first. */
+  list(): Promise<TokenRecord[]>;
+  /** Marks the token revoked at `atMs`; false when there is no such token. Revoking twice keeps the first time. */
+  revoke(id: string, atMs: number): Promise<boolean>;
+}
+
 /**
  * Where points end up. Every method returns a Promise so that a synchronous embedded engine and a networked
  * database fit behind the same interface. Implementations throw StoreUnavailableError when the database cannot be
@@ -51,6 +90,8 @@ export interface Store {
   health(): Promise<void>;
   /** Releases connections and files. The store is unusable afterwards. */
   close(): Promise<void>;
+  /** The API tokens kept in the same database. */
+  readonly tokens: TokenStore;
 }
 
 /** The database cannot be used right now (locked, full, read-only, unreachable); retrying later may succeed. */

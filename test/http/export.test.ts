@@ -283,6 +283,7 @@ function bigStore(base: Store, count: number): Store & { pagesRead: number } {
     pruneDedupeKeys: (beforeMs: number) => base.pruneDedupeKeys(beforeMs),
     health: () => base.health(),
     close: () => base.close(),
+    tokens: base.tokens,
     pagesRead: 0,
     minutes(userId: string, _range: unknown, page: { limit: number; afterMinuteMs?: number }) {
       store.pagesRead += 1;

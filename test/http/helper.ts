@@ -50,6 +50,7 @@ export function failingStore(base: Store, error: () => Error): Store {
     pruneDedupeKeys: (beforeMs) => base.pruneDedupeKeys(beforeMs),
     health: () => Promise.reject(error()),
     close: () => base.close(),
+    tokens: base.tokens,
   };
 }
 

@@ -33,6 +33,7 @@ function recordingStore(): { store: Store; transactions: number[] } {
     minutes: (...args) => base.minutes(...args),
     pruneDedupeKeys: (beforeMs) => base.pruneDedupeKeys(beforeMs),
     health: () => base.health(),
+    tokens: base.tokens,
     close: () => base.close(),
   };
   return { store, transactions };
@@ -65,6 +66,31 @@ describe('POST /locations', () => {
     });
     assert.equal((await minutesOf(app, 'a1')).length, 1);
     assert.equal((await minutesOf(app, 'b2')).length, 1);
+  });
+
+  it('takes null accuracy and speed, as imports and app formats do, but not missing ones', async (t) => {
+    const { app } = await build(t);
+    const items = [
+      { ...VALID_POINT, accuracy: null, speed: 2 },
+      { ...VALID_POINT, timestamp: '2017-01-01 13:05:40', accuracy: 4, speed: null },
+      { ...VALID_POINT, timestamp: '2017-01-01 13:05:50', accuracy: undefined },
+      { ...VALID_POINT, timestamp: '2017-01-01 13:05:55', speed: -1 },
+    ];
+    const response = await post(app, JSON.stringify(items));
+    assert.deepEqual(response.json(), {
+      stored: 2,
+      duplicates: 0,
+      rejected: 2,
+      errors: [
+        { index: 2, errors: [{ field: 'accuracy', message: 'is required' }] },
+        { index: 3, errors: [{ field: 'speed', message: 'must be ≥ 0, got -1' }] },
+      ],
+    });
+    const [minute] = await minutesOf(app, 'a1');
+    // Each mean is over the points that carry the field.
+    assert.equal(minute?.accuracy, 4);
+    assert.equal(minute?.speed, 2);
+    assert.equal(minute?.samples, 2);
   });
 
   it('keeps the first of two points with the same instant, in array order', async (t) => {

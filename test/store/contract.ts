@@ -17,7 +17,7 @@ import {
   type MinuteAggregate,
 } from '../../src/pipeline/aggregate.js';
 import type { IngestOutcome, Point } from '../../src/pipeline/types.js';
-import type { MinutePage, Store } from '../../src/store/store.js';
+import type { MinutePage, NewToken, Store } from '../../src/store/store.js';
 
 export interface StoreUnderTest {
   /** A fresh, empty store. */
@@ -579,6 +579,107 @@ export function storeContract(backendName: string, open: () => Promise<StoreUnde
         await store.health();
         await store.ingest([point('ana', NOON)]);
         await store.health();
+      });
+    });
+
+    describe('.tokens', () => {
+      const userToken = (id: string, userId: string, createdMs = NOON): NewToken => ({
+        id,
+        hash: `${id}-hash`.padEnd(64, '0'),
+        userId,
+        scope: 'user',
+        label: null,
+        createdMs,
+      });
+
+      it('.tokens.list() resolves to [] on a new store', async () => {
+        assert.deepEqual(await store.tokens.list(), []);
+      });
+
+      it('.tokens.create(token) stores a user token; findByHash finds it without the hash', async () => {
+        const created = await store.tokens.create({ ...userToken('t1', 'chloé'), label: 'phone' });
+        const expected = {
+          id: 't1',
+          userId: 'chloé',
+          scope: 'user',
+          label: 'phone',
+          createdMs: NOON,
+          revokedMs: null,
+        };
+        assert.deepEqual(created, expected);
+        assert.deepEqual(await store.tokens.findByHash(userToken('t1', 'chloé').hash), expected);
+      });
+
+      it('.tokens.create(token) stores an admin token with no user', async () => {
+        const admin: NewToken = {
+          id: 'a1',
+          hash: 'f'.repeat(64),
+          userId: null,
+          scope: 'admin',
+          label: null,
+          createdMs: NOON,
+        };
+        await store.tokens.create(admin);
+        assert.deepEqual(await store.tokens.findByHash(admin.hash), {
+          id: 'a1',
+          userId: null,
+          scope: 'admin',
+          label: null,
+          createdMs: NOON,
+          revokedMs: null,
+        });
+      });
+
+      it('.tokens.create(token) rejects a user token without a user, an admin token with one, a repeated hash or id', async () => {
+        await assert.rejects(store.tokens.create({ ...userToken('t1', 'ana'), userId: null }));
+        await assert.rejects(store.tokens.create({ ...userToken('t2', 'ana'), scope: 'admin' }));
+        await store.tokens.create(userToken('t3', 'ana'));
+        await assert.rejects(
+          store.tokens.create({ ...userToken('t4', 'ben'), hash: userToken('t3', 'ana').hash }),
+        );
+        await assert.rejects(store.tokens.create({ ...userToken('t3', 'ben'), hash: 'e'.repeat(64) }));
+        assert.deepEqual(
+          (await store.tokens.list()).map((t) => t.id),
+          ['t3'],
+        );
+      });
+
+      it('.tokens.findByHash(hash) resolves to null for an unknown hash', async () => {
+        await store.tokens.create(userToken('t1', 'ana'));
+        assert.equal(await store.tokens.findByHash('0'.repeat(64)), null);
+      });
+
+      it('.tokens.list() lists every token oldest first, revoked ones included', async () => {
+        await store.tokens.create(userToken('t2', 'ben', NOON + 1));
+        await store.tokens.create(userToken('t1', 'ana', NOON));
+        await store.tokens.revoke('t1', NOON + 5);
+        const listed = await store.tokens.list();
+        assert.deepEqual(
+          listed.map((t) => [t.id, t.userId, t.revokedMs]),
+          [
+            ['t1', 'ana', NOON + 5],
+            ['t2', 'ben', null],
+          ],
+        );
+        assert.ok(
+          listed.every((t) => !('hash' in t)),
+          'no hash in listings',
+        );
+      });
+
+      it('.tokens.revoke(id, atMs) marks the token revoked, keeps the first time, and is false for an unknown id', async () => {
+        await store.tokens.create(userToken('t1', 'ana'));
+        assert.equal(await store.tokens.revoke('t1', NOON + 10), true);
+        assert.equal(await store.tokens.revoke('t1', NOON + 20), true);
+        assert.equal((await store.tokens.findByHash(userToken('t1', 'ana').hash))?.revokedMs, NOON + 10);
+        assert.equal(await store.tokens.revoke('nope', NOON), false);
+      });
+
+      it('.tokens are kept across a restart', async (t: TestContext) => {
+        if (!subject.reopen) return t.skip('this backend cannot be reopened');
+        await store.tokens.create(userToken('t1', 'ana'));
+        const reopened = await restart(subject.reopen);
+        assert.equal((await reopened.tokens.findByHash(userToken('t1', 'ana').hash))?.userId, 'ana');
       });
     });
   });

@@ -220,7 +220,7 @@ describe('PostgresStore', { skip: server.skip }, () => {
   }
 
   function truncate(): Promise<unknown> {
-    return onDatabase(db.url, (client) => client.query('TRUNCATE dedupe_keys, minutes'));
+    return onDatabase(db.url, (client) => client.query('TRUNCATE dedupe_keys, minutes, tokens'));
   }
 
   before(async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Point } from '../../src/pipeline/types.js';
+import { MIGRATIONS } from '../../src/store/sqlite-migrations.js';
 import { mapSqliteError, openSqliteStore, SCHEMA_VERSION, type SqliteStore } from '../../src/store/sqlite.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { storeContract } from './contract.js';
@@ -102,7 +103,7 @@ describe('SqliteStore', () => {
       await store.close();
     });
 
-    it('creates WITHOUT ROWID tables whose keys lead with user_id, and sets user_version', async () => {
+    it('creates WITHOUT ROWID tables, dedupe keys by time and minutes by user, and sets user_version', async () => {
       const path = tempDbPath();
       await openSqliteStore({ path }).close();
       const db = new Database(path, { readonly: true });
@@ -113,14 +114,14 @@ describe('SqliteStore', () => {
             "SELECT name, sql FROM sqlite_schema WHERE type = 'table'",
           )
           .all();
-        assert.deepEqual(tables.map((t) => t.name).sort(), ['dedupe_keys', 'minutes']);
+        assert.deepEqual(tables.map((t) => t.name).sort(), ['dedupe_keys', 'minutes', 'tokens']);
         for (const { sql } of tables) assert.match(sql, /WITHOUT ROWID\s*$/);
         const keyOf = (table: string) =>
           (db.pragma(`table_info(${table})`) as { name: string; pk: number; notnull: number }[])
             .filter((c) => c.pk > 0)
             .sort((a, b) => a.pk - b.pk)
             .map((c) => c.name);
-        assert.deepEqual(keyOf('dedupe_keys'), ['user_id', 'ts_ms']);
+        assert.deepEqual(keyOf('dedupe_keys'), ['ts_ms', 'user_id']);
         assert.deepEqual(keyOf('minutes'), ['user_id', 'minute_ms']);
         const nullable = db
           .prepare(
@@ -128,10 +129,29 @@ describe('SqliteStore', () => {
           )
           .pluck()
           .all();
-        assert.deepEqual(nullable, []);
+        // An admin token has no user; a label is optional; a token is not revoked until it is.
+        assert.deepEqual(nullable.sort(), ['tokens.label', 'tokens.revoked_ms', 'tokens.user_id']);
       } finally {
         db.close();
       }
+    });
+
+    it('keeps every dedupe key when it re-keys them by time (schema version 2 to 3)', async () => {
+      const path = tempDbPath();
+      const old = new Database(path);
+      for (const sql of MIGRATIONS.slice(0, 2)) old.exec(sql);
+      old.exec(
+        `INSERT INTO dedupe_keys (user_id, ts_ms) VALUES ('${point.userId}', ${point.tsMs}), ('b2', 5)`,
+      );
+      old.pragma('user_version = 2');
+      old.close();
+      const store = openSqliteStore({ path });
+      assert.equal(store.settings().schemaVersion, SCHEMA_VERSION);
+      assert.deepEqual(
+        await store.ingest([point, { ...point, userId: 'b2', tsMs: 5 }, { ...point, tsMs: 6 }]),
+        ['duplicate', 'duplicate', 'stored'],
+      );
+      await store.close();
     });
 
     it('reopens a current database without migrating it again', async () => {

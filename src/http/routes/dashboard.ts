@@ -13,12 +13,14 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Access } from '../../auth/access.js';
 import type { Store, UserSummary } from '../../store/store.js';
 import type { LocusApp } from '../app.js';
+import { accessOf, authProblems, visibleTo, type AuthFlags } from '../auth.js';
 import { userList } from './users.js';
 import { problem, sendProblem } from '../problem.js';
 
-export interface DashboardOptions {
+export interface DashboardOptions extends Partial<AuthFlags> {
   store: Pick<Store, 'users'>;
   /** Base-map tile URL template (`{z}`, `{x}`, `{y}`, optional `{s}`, `{r}`); absent or null draws a grid. */
   tileUrl?: string | null;
@@ -154,16 +156,21 @@ function usersEvent(users: UserSummary[]): string {
   return `event: users\ndata: ${JSON.stringify(userList(users))}\n\n`;
 }
 
-/** The open event streams, and the one poller they share. */
+/** An open stream, the users it may see, and the last event it was sent. */
+interface Client {
+  access: Access;
+  last: string;
+}
+
+/** The open event streams, and the one poller they share; each stream sees only the users its token may read. */
 class LiveFeed {
-  readonly #clients = new Set<PassThrough>();
+  readonly #clients = new Map<PassThrough, Client>();
   readonly #store: Pick<Store, 'users'>;
   readonly #intervalMs: number;
   readonly #heartbeatMs: number;
   readonly #log: LocusApp['log'];
   #poller: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
-  #last = '';
   #polling = false;
 
   constructor(store: Pick<Store, 'users'>, intervalMs: number, heartbeatMs: number, log: LocusApp['log']) {
@@ -174,14 +181,13 @@ class LiveFeed {
   }
 
   /** A new stream, starting with the current user list; it leaves the feed when ended. */
-  async open(): Promise<PassThrough> {
-    const event = usersEvent(await this.#store.users());
+  async open(access: Access): Promise<PassThrough> {
+    const event = usersEvent(visibleTo(access, await this.#store.users()));
     const stream = new PassThrough();
     // A browser reconnects after `retry` ms when the connection drops (a restart, a proxy timeout).
     stream.write(`retry: 3000\n${event}`);
     stream.once('close', () => this.#remove(stream));
-    this.#clients.add(stream);
-    this.#last = event;
+    this.#clients.set(stream, { access, last: event });
     this.#poller ??= setInterval(() => this.#poll(), this.#intervalMs).unref();
     this.#heartbeat ??= setInterval(() => this.#broadcast(': keep-alive\n\n'), this.#heartbeatMs).unref();
     return stream;
@@ -189,7 +195,7 @@ class LiveFeed {
 
   /** Ends every stream, so that closing the server does not wait for pages that never hang up. */
   close(): void {
-    for (const stream of this.#clients) stream.end();
+    for (const stream of this.#clients.keys()) stream.end();
     this.#clients.clear();
     this.#stop();
   }
@@ -212,10 +218,12 @@ class LiveFeed {
     this.#store
       .users()
       .then((users) => {
-        const event = usersEvent(users);
-        if (event === this.#last) return;
-        this.#last = event;
-        this.#broadcast(event);
+        for (const [stream, client] of this.#clients) {
+          const event = usersEvent(visibleTo(client.access, users));
+          if (event === client.last) continue;
+          client.last = event;
+          stream.write(event);
+        }
       })
       .catch((error: unknown) => this.#log.warn({ err: error }, 'live feed could not read users; will retry'))
       .finally(() => {
@@ -224,7 +232,7 @@ class LiveFeed {
   }
 
   #broadcast(text: string): void {
-    for (const stream of this.#clients) stream.write(text);
+    for (const stream of this.#clients.keys()) stream.write(text);
   }
 }
 
@@ -276,17 +284,19 @@ export function registerDashboard(app: LocusApp, options: DashboardOptions): voi
         summary: 'Live updates for the dashboard (Server-Sent Events)',
         description:
           'text/event-stream. A `users` event carries the same body as GET /users: once on connect, then whenever ' +
-          'a user gains minutes or samples. Comments keep idle connections open.',
+          'a user gains minutes or samples. Comments keep idle connections open. With authentication on, ' +
+          'pass the token as `?token=` (EventSource cannot set headers); a user token sees only its user.',
         response: {
           200: {
             description: 'An event stream',
             content: { 'text/event-stream': { schema: Type.Unknown() } },
           },
+          ...authProblems(options),
         },
       },
     },
-    async (_request, reply) => {
-      const stream = await feed.open();
+    async (request, reply) => {
+      const stream = await feed.open(accessOf(request));
       return reply
         .header('content-type', 'text/event-stream; charset=utf-8')
         .header('cache-control', 'no-cache')

@@ -14,6 +14,7 @@ import { parseInstant } from '../../pipeline/timestamp.js';
 import { COMMON_PROBLEMS, ProblemSchema, type Problem } from '../../schemas/problem.js';
 import type { MinuteRange, Store } from '../../store/store.js';
 import type { LocusApp } from '../app.js';
+import { authProblems, refuseForeignRead, type AuthFlags } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
 
 export { EXPORT_FORMATS, type ExportFormat } from '../../export/formats.js';
@@ -209,7 +210,7 @@ const EXPORT_BODIES = {
 };
 
 /** What the export routes need from the app. */
-export interface ExportDeps {
+export interface ExportDeps extends Partial<AuthFlags> {
   store: Pick<Store, 'minutes'>;
 }
 
@@ -221,10 +222,18 @@ export function registerExportRoutes(app: LocusApp, deps: ExportDeps): void {
         summary: "A user's minutes as a GeoJSON, CSV or GPX file",
         params: ExportParamsSchema,
         querystring: ExportQuerySchema,
-        response: { 200: EXPORT_BODIES, 400: ProblemSchema, 404: ProblemSchema, ...COMMON_PROBLEMS },
+        response: {
+          200: EXPORT_BODIES,
+          400: ProblemSchema,
+          404: ProblemSchema,
+          ...authProblems(deps),
+          ...COMMON_PROBLEMS,
+        },
       },
     },
     async (request, reply) => {
+      const refused = refuseForeignRead(request, reply, request.params.user_id);
+      if (refused) return refused;
       const range = rangeFromQuery(request.query);
       if (isProblem(range)) return sendProblem(reply, range);
       return sendExport(reply, deps.store, request.params.user_id, range, request.params.format);

@@ -4,6 +4,7 @@ import type { Point } from '../../pipeline/types.js';
 import { LocationSchema, StoredAnswerSchema } from '../../schemas/location.js';
 import { COMMON_PROBLEMS, ProblemSchema } from '../../schemas/problem.js';
 import type { LocusApp, LocusDeps } from '../app.js';
+import { authProblems, refuseForeignPoints } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
 
 export const PUT_LOCATION_BODY_LIMIT = 64 * 1024;
@@ -24,6 +25,7 @@ export function registerLocationRoutes(app: LocusApp, deps: LocusDeps): void {
           400: ProblemSchema,
           413: ProblemSchema,
           415: ProblemSchema,
+          ...authProblems(deps),
           ...COMMON_PROBLEMS,
         },
       },
@@ -33,7 +35,9 @@ export function registerLocationRoutes(app: LocusApp, deps: LocusDeps): void {
       if (!prepared.ok) {
         return sendProblem(reply, problem('invalid-body', 'The point cannot be stored.', prepared.errors));
       }
-      return storeOnePoint(deps, prepared.value);
+      return (
+        refuseForeignPoints(request, reply, [prepared.value.userId]) ?? storeOnePoint(deps, prepared.value)
+      );
     },
   );
 }

@@ -12,6 +12,7 @@ import { BatchTooLargeError } from '../../pipeline/formats/ndjson.js';
 import { LocationSchema } from '../../schemas/location.js';
 import { COMMON_PROBLEMS, FieldErrorSchema, ProblemSchema } from '../../schemas/problem.js';
 import type { LocusApp, LocusDeps } from '../app.js';
+import { authProblems, refuseForeignPoints } from '../auth.js';
 import { errorHandler } from '../errors.js';
 import { problem, sendProblem } from '../problem.js';
 
@@ -38,7 +39,8 @@ const BatchBodySchema = Type.Unsafe<unknown>(
     maxItems: MAX_BATCH_POINTS,
     description:
       `A JSON array of PUT /location objects, or NDJSON (${NDJSON_MEDIA_TYPE}, one object a line), at most ` +
-      `${MAX_BATCH_POINTS} points and ${MAX_BATCH_BYTES / 1024 / 1024} MiB. Order is arrival order: of two ` +
+      `${MAX_BATCH_POINTS} points and ${MAX_BATCH_BYTES / 1024 / 1024} MiB; \`accuracy\` and \`speed\` may be ` +
+      'null (not reported). Order is arrival order: of two ' +
       'points with the same (user_id, UTC instant), the first is stored.',
   }),
 );
@@ -86,6 +88,7 @@ export async function registerBatchRoutes(app: LocusApp, deps: LocusDeps): Promi
             400: ProblemSchema,
             413: ProblemSchema,
             415: ProblemSchema,
+            ...authProblems(deps),
             ...COMMON_PROBLEMS,
           },
         },
@@ -100,6 +103,13 @@ export async function registerBatchRoutes(app: LocusApp, deps: LocusDeps): Promi
               ? prepareArrayBatch(body, options)
               : null;
         if (!batch) return sendProblem(reply, notABatch(body));
+        // One foreign point refuses the whole batch, before anything of it is stored.
+        const refused = refuseForeignPoints(
+          request,
+          reply,
+          batch.points.map((p) => p.userId),
+        );
+        if (refused) return refused;
         const outcomes = batch.points.length > 0 ? await deps.committer.submit(batch.points) : [];
         return batch.summary(outcomes);
       },

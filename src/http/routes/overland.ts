@@ -7,6 +7,7 @@ import {
 } from '../../schemas/formats/overland.js';
 import { COMMON_PROBLEMS, ProblemSchema } from '../../schemas/problem.js';
 import type { LocusApp, LocusDeps } from '../app.js';
+import { authProblems, refuseForeignPoints } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
 
 /** How many skipped points are logged in full; the rest are counted. */
@@ -31,6 +32,7 @@ export function registerOverlandRoutes(app: LocusApp, deps: LocusDeps): void {
           400: ProblemSchema,
           413: ProblemSchema,
           415: ProblemSchema,
+          ...authProblems(deps),
           ...COMMON_PROBLEMS,
         },
       },
@@ -49,6 +51,12 @@ export function registerOverlandRoutes(app: LocusApp, deps: LocusDeps): void {
         return sendProblem(reply, problem('invalid-body', detail, mapped.errors));
       }
       const { points, rejected } = mapped.value;
+      const refused = refuseForeignPoints(
+        request,
+        reply,
+        points.map((p) => p.userId),
+      );
+      if (refused) return refused;
       if (rejected.length > 0) {
         const logged = rejected.slice(0, LOGGED_REJECTIONS);
         request.log.warn({ rejected: rejected.length, errors: logged }, 'Overland points skipped as invalid');

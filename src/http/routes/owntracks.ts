@@ -8,7 +8,9 @@ import {
 import { OwnTracksMessageSchema } from '../../schemas/formats/owntracks.js';
 import { COMMON_PROBLEMS, ProblemSchema } from '../../schemas/problem.js';
 import type { LocusApp, LocusDeps } from '../app.js';
+import { authProblems, refuseForeignPoints, SECURITY } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
+import { parseJsonBody } from '../strict-body.js';
 
 // Larger than PUT /location's: a `card` message carries a base64 picture. Such messages are ignored, but an app
 // answered 413 would resend them forever.
@@ -16,6 +18,13 @@ export const OWNTRACKS_BODY_LIMIT = 1024 * 1024;
 
 /** The paths OwnTracks HTTP mode is pointed at: Locus's own, and the OwnTracks Recorder's conventional one. */
 export const OWNTRACKS_PATHS = ['/owntracks', '/pub'] as const;
+
+/** The app sends Basic credentials; a token in the header or the URL works as everywhere else. */
+const OWNTRACKS_SECURITY: Array<Record<string, string[]>> = [
+  { [SECURITY.basic]: [] },
+  { [SECURITY.bearer]: [] },
+  { [SECURITY.query]: [] },
+];
 
 const NoMessagesSchema = Type.Array(Type.Unknown(), {
   maxItems: 0,
@@ -27,7 +36,10 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The user name of HTTP Basic credentials; the password is not checked (Locus has no authentication yet). */
+/**
+ * The user name of HTTP Basic credentials. With authentication on, the password is the token, and the user name
+ * must be the token's user (checked in ../auth.ts); without it, the password is ignored.
+ */
 export function basicAuthUser(authorization: string | undefined): string | undefined {
   const encoded = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? '')?.[1];
   if (encoded === undefined) return undefined;
@@ -62,12 +74,13 @@ function identityOf(request: FastifyRequest, topic: unknown): OwnTracksIdentity 
 export async function registerOwnTracksRoutes(app: LocusApp, deps: LocusDeps): Promise<void> {
   await app.register((scope: LocusApp, _options, registered) => {
     // The apps POST a zero-length body when a friend is deleted: a message to ignore, not malformed JSON.
-    const parseJson = scope.getDefaultJsonParser('error', 'error');
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-      if (body === '') done(null, undefined);
-      // The default parser answers through `done`; its return value carries nothing.
-      else void parseJson(request, String(body), done);
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
+      try {
+        done(null, body.length === 0 ? undefined : parseJsonBody(body));
+      } catch (error) {
+        done(error as Error);
+      }
     });
     scope.addHook('preValidation', async (request, reply) => {
       if (request.body === undefined) await reply.send([]);
@@ -80,6 +93,7 @@ export async function registerOwnTracksRoutes(app: LocusApp, deps: LocusDeps): P
           bodyLimit: OWNTRACKS_BODY_LIMIT,
           schema: {
             summary: `OwnTracks HTTP mode${url === '/pub' ? ' (the Recorder’s path)' : ''}`,
+            ...(deps.authRequired ? { security: OWNTRACKS_SECURITY } : {}),
             description:
               'Stores `_type: "location"` messages and ignores the others; answers `[]` once the point is ' +
               'durable. `tst` is UTC; `vel` (km/h) is stored in m/s; missing `acc`/`vel` are stored as unknown.',
@@ -89,6 +103,7 @@ export async function registerOwnTracksRoutes(app: LocusApp, deps: LocusDeps): P
               400: ProblemSchema,
               413: ProblemSchema,
               415: ProblemSchema,
+              ...authProblems(deps),
               ...COMMON_PROBLEMS,
             },
           },
@@ -104,7 +119,10 @@ export async function registerOwnTracksRoutes(app: LocusApp, deps: LocusDeps): P
               problem('invalid-body', 'The OwnTracks location cannot be stored.', result.errors),
             );
           }
-          if (result.value) await deps.committer.submit([result.value]);
+          if (!result.value) return [];
+          const refused = refuseForeignPoints(request, reply, [result.value.userId]);
+          if (refused) return refused;
+          await deps.committer.submit([result.value]);
           return [];
         },
       );

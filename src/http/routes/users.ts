@@ -3,6 +3,7 @@ import { means, type MinuteAggregate } from '../../pipeline/aggregate.js';
 import { parseInstant } from '../../pipeline/timestamp.js';
 import { COMMON_PROBLEMS, ProblemSchema } from '../../schemas/problem.js';
 import type { LocusApp, LocusDeps } from '../app.js';
+import { accessOf, authProblems, refuseForeignRead, visibleTo } from '../auth.js';
 import type { UserSummary } from '../../store/store.js';
 import { problem, sendProblem } from '../problem.js';
 import { FormatQuerySchema, negotiateFormat, sendExport } from './export.js';
@@ -86,12 +87,16 @@ export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
     '/users',
     {
       schema: {
-        summary: 'Every user with data',
-        response: { 200: Type.Object({ users: Type.Array(UserSummarySchema) }), ...COMMON_PROBLEMS },
+        summary: 'Every user with data (with a user token: only its user)',
+        response: {
+          200: Type.Object({ users: Type.Array(UserSummarySchema) }),
+          ...authProblems(deps),
+          ...COMMON_PROBLEMS,
+        },
       },
     },
-    async () => {
-      return userList(await deps.store.users());
+    async (request) => {
+      return userList(visibleTo(accessOf(request), await deps.store.users()));
     },
   );
 
@@ -110,12 +115,15 @@ export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
           }),
           400: ProblemSchema,
           404: ProblemSchema,
+          ...authProblems(deps),
           ...COMMON_PROBLEMS,
         },
       },
     },
     async (request, reply) => {
       const { user_id: userId } = request.params;
+      const refused = refuseForeignRead(request, reply, userId);
+      if (refused) return refused;
       const { from, to, limit, cursor, format } = request.query;
       const fromMs = from === undefined ? undefined : (parseInstant(from) ?? undefined);
       const toMs = to === undefined ? undefined : (parseInstant(to) ?? undefined);

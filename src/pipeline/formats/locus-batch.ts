@@ -1,11 +1,13 @@
-import { preparePoint, type PrepareOptions } from '../prepare.js';
+import type { PrepareOptions } from '../prepare.js';
 import type { IngestOutcome, Point, Result } from '../types.js';
 import type { ItemError } from './fix.js';
 import { BatchTooLargeError, ndjsonRecords } from './ndjson.js';
+import { prepareWithNullableExtras } from './nullable-extras.js';
 
 /*
  * POST /locations: many PUT /location objects at once, as a JSON array or as NDJSON. Each item goes through the
- * same preparePoint as PUT /location; the valid ones are stored together, the others reported by index.
+ * same checks as PUT /location (except that accuracy and speed may be null, as in imports and app formats); the
+ * valid ones are stored together, the others reported by index.
  */
 
 export const MAX_BATCH_POINTS = 10_000;
@@ -55,7 +57,7 @@ function tooManyPoints(): BatchTooLargeError {
 export function prepareArrayBatch(items: readonly unknown[], options: PrepareOptions = {}): PreparedBatch {
   if (items.length > MAX_BATCH_POINTS) throw tooManyPoints();
   const batch = new PreparedBatch();
-  for (const item of items) batch.add(preparePoint(item, options));
+  for (const item of items) batch.add(prepareWithNullableExtras(item, options));
   return batch;
 }
 
@@ -71,7 +73,7 @@ export async function prepareNdjsonBatch(
   const batch = new PreparedBatch();
   const limits = { maxBytes: MAX_BATCH_BYTES, maxLineBytes: MAX_BATCH_LINE_BYTES };
   for await (const record of ndjsonRecords(source, limits)) {
-    batch.add(record.ok ? preparePoint(record.value, options) : record);
+    batch.add(record.ok ? prepareWithNullableExtras(record.value, options) : record);
   }
   return batch;
 }

@@ -1,0 +1,181 @@
+/*
+ * GPX 1.1 and 1.0 import: every `trkpt`, `rtept` and `wpt` is one record, its position the point's index among
+ * all of them in file order (0-based). Elements are matched by local name, whatever their namespace prefix.
+ *
+ * - Time: the point's `<time>` child. GPX times are UTC by definition, so a time without `Z` or an offset gets a
+ *   `Z`; with one it goes through as it is. A point without a time is a record error.
+ * - Speed, m/s: GPX 1.0's `<speed>` child, else a `speed` element inside `<extensions>` (Garmin's
+ *   TrackPointExtension `gpxtpx:speed`, Locus's own export `locus:speed`).
+ * - Accuracy, metres: only an `accuracy` element inside `<extensions>` (Locus's own export writes one). `hdop` and
+ *   `pdop` are ignored: a dilution of precision is a factor without a unit, and turning it into metres needs the
+ *   receiver's own error figure, which no file records; a guessed figure would be averaged in as if measured, while
+ *   null lets the engine average accuracy over the points that do carry it.
+ * - Elevation, names and everything else are ignored. The files carry no user: --user is required.
+ * - Text is read as UTF-8 (GPX files are; an `encoding` in the XML declaration is not honoured).
+ */
+import type { Readable } from 'node:stream';
+import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import type { FieldError } from '../../pipeline/types.js';
+import { UnreadableFileError, type FormatReader, type ImportRecord, type ReadContext } from '../types.js';
+import { errorRecord, fixRecord, readRecords, requireUser, type RecordSink } from './xml-json-records.js';
+
+const POINT_ELEMENTS = new Set(['trkpt', 'rtept', 'wpt']);
+const DECIMAL = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+const WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?$/;
+const SAXES_POSITION = /^(\d+):(\d+): ([^]*)$/;
+
+type Captured = 'time' | 'speed' | 'accuracy';
+
+interface OpenPoint {
+  item: number;
+  depth: number;
+  lat: string | undefined;
+  lon: string | undefined;
+  /** Depth of the point's `<extensions>` while inside it, else 0. */
+  extensionsDepth: number;
+  time: string | null;
+  speed: string | null;
+  accuracy: string | null;
+}
+
+function localName(name: string): string {
+  const colon = name.indexOf(':');
+  return colon < 0 ? name : name.slice(colon + 1);
+}
+
+function decimal(text: string | null | undefined, field: string, errors: FieldError[]): number | null {
+  if (text === null || text === undefined) return null;
+  if (DECIMAL.test(text)) return Number(text);
+  errors.push({ field, message: `must be a decimal number, not ${JSON.stringify(text.slice(0, 40))}` });
+  return null;
+}
+
+function required(text: string | undefined, field: string, errors: FieldError[]): number | null {
+  if (text === undefined) errors.push({ field, message: 'is required' });
+  return decimal(text, field, errors);
+}
+
+function pointRecord(point: OpenPoint, user: string): ImportRecord {
+  const errors: FieldError[] = [];
+  const lat = required(point.lat, 'lat', errors);
+  const long = required(point.lon, 'lon', errors);
+  const time = point.time?.trim() ?? '';
+  if (time === '') errors.push({ field: 'time', message: 'is required' });
+  const speed = decimal(point.speed, 'speed', errors);
+  const accuracy = decimal(point.accuracy, 'accuracy', errors);
+  if (errors.length > 0 || lat === null || long === null) return errorRecord(point.item, errors);
+  const timestamp = WITHOUT_ZONE.test(time) ? `${time}Z` : time;
+  return fixRecord(point.item, { user_id: user, timestamp, lat, long, accuracy, speed });
+}
+
+class GpxSink implements RecordSink {
+  #records: ImportRecord[] = [];
+  readonly #user: string;
+  readonly #parser = new SaxesParser<{ xmlns: false; position: true }>({ xmlns: false, position: true });
+  #depth = 0;
+  #items = 0;
+  #point: OpenPoint | null = null;
+  #capture: Captured | null = null;
+  #captureDepth = 0;
+  #text = '';
+  #started = false;
+
+  constructor(user: string) {
+    this.#user = user;
+    this.#parser.on('opentag', (tag) => this.#open(tag));
+    this.#parser.on('closetag', () => this.#close());
+    this.#parser.on('text', (text) => this.#append(text));
+    this.#parser.on('cdata', (text) => this.#append(text));
+  }
+
+  #open(tag: SaxesTagPlain): void {
+    const depth = ++this.#depth;
+    const name = localName(tag.name);
+    if (depth === 1 && name !== 'gpx')
+      throw new UnreadableFileError(`the root element is <${tag.name}>, not <gpx>`);
+    const point = this.#point;
+    if (point === null) {
+      if (POINT_ELEMENTS.has(name)) this.#point = this.#newPoint(tag, depth);
+      return;
+    }
+    if (this.#capture !== null) return;
+    if (depth === point.depth + 1) {
+      if (name === 'time' || name === 'speed') this.#startCapture(name, depth);
+      else if (name === 'extensions') point.extensionsDepth = depth;
+    } else if (point.extensionsDepth > 0 && (name === 'speed' || name === 'accuracy')) {
+      this.#startCapture(name, depth);
+    }
+  }
+
+  #newPoint(tag: SaxesTagPlain, depth: number): OpenPoint {
+    const { lat, lon } = tag.attributes;
+    const item = this.#items++;
+    return { item, depth, lat, lon, extensionsDepth: 0, time: null, speed: null, accuracy: null };
+  }
+
+  #startCapture(field: Captured, depth: number): void {
+    this.#capture = field;
+    this.#captureDepth = depth;
+    this.#text = '';
+  }
+
+  #append(text: string): void {
+    if (this.#capture !== null) this.#text += text;
+  }
+
+  #close(): void {
+    const depth = this.#depth--;
+    const point = this.#point;
+    if (point === null) return;
+    if (this.#capture !== null && depth === this.#captureDepth) {
+      // The first of each wins: GPX 1.0's own <speed> comes before any extension.
+      point[this.#capture] ??= this.#text;
+      this.#capture = null;
+    } else if (depth === point.extensionsDepth) {
+      point.extensionsDepth = 0;
+    } else if (depth === point.depth) {
+      this.#records.push(pointRecord(point, this.#user));
+      this.#point = null;
+    }
+  }
+
+  write(text: string): void {
+    if (!this.#started) this.#checkStart(text);
+    this.#saxes(() => this.#parser.write(text));
+  }
+
+  end(): void {
+    this.#saxes(() => this.#parser.close());
+  }
+
+  /** Says "not XML" for a file that is not, rather than what saxes finds wrong at its end. */
+  #checkStart(text: string): void {
+    const start = text.trimStart().replace(/^\uFEFF\s*/, '');
+    if (start === '') return;
+    this.#started = true;
+    if (!start.startsWith('<'))
+      throw new UnreadableFileError(`not XML: it starts with ${JSON.stringify(start.slice(0, 10))}`);
+  }
+
+  #saxes(run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof UnreadableFileError || !(error instanceof Error)) throw error;
+      const at = SAXES_POSITION.exec(error.message);
+      const where = at ? ` at line ${at[1]}, column ${at[2]}` : '';
+      throw new UnreadableFileError(`not well-formed XML${where}: ${at ? at[3] : error.message}`);
+    }
+  }
+
+  take(): ImportRecord[] {
+    const records = this.#records;
+    this.#records = [];
+    return records;
+  }
+}
+
+export const readGpx: FormatReader = (input: Readable, context: ReadContext) =>
+  (async function* () {
+    yield* readRecords(input, new GpxSink(requireUser(context.user, 'GPX')));
+  })();

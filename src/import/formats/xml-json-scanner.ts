@@ -1,0 +1,314 @@
+/*
+ * A push parser for the one JSON shape the import formats share: a top-level object whose big member is an array
+ * (`locations`, `features`). Each item of such an array is handed over on its own as soon as its text is complete;
+ * every other member is handed over whole. Memory holds one item at a time, whatever the file's size.
+ *
+ * Why not stream-json's token parser: on a Takeout file it tokenizes at about half the speed this reaches with
+ * tokens alone, before any object is assembled (bench/import-parse.ts measures both). Here the scanner only finds
+ * where an item ends (brackets and strings) and JSON.parse, which is native, reads and checks the item: all JSON
+ * syntax inside an item is JSON.parse's, and the few tokens around items are checked below.
+ */
+import { UnreadableFileError } from '../types.js';
+
+export interface ScannerHandlers {
+  /** An array member named in `arrayKeys` begins (its items follow, if any). */
+  array(key: string): void;
+  /** An item of an array member named in `arrayKeys`; `index` counts from 0 within that array. */
+  item(key: string, index: number, value: unknown): void;
+  /** Any other member of the top-level object, whole. */
+  member(key: string, value: unknown): void;
+}
+
+/** One item or member larger than this is not a location record: the file stops rather than fill memory. */
+export const MAX_VALUE_CHARS = 64 * 1024 * 1024;
+
+const enum State {
+  Root,
+  FirstKey,
+  NextKey,
+  Key,
+  Colon,
+  Value,
+  Member,
+  FirstItem,
+  NextItem,
+  Item,
+  AfterItem,
+  AfterMember,
+  Done,
+}
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const BOM = 0xfeff;
+
+// The characters that change depth or start a string, inside an object or array value.
+const STRUCTURAL = /["{}[\]]/g;
+// What ends a number or literal.
+const PRIMITIVE_END = /[,}\]\s]/g;
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+export class JsonMemberScanner {
+  readonly #arrayKeys: ReadonlySet<string>;
+  readonly #handlers: ScannerHandlers;
+  readonly #maxValueChars: number;
+  #text = '';
+  #pos = 0;
+  #state = State.Root;
+  #ended = false;
+  /** Lines and characters of the text already dropped, for error positions. */
+  #droppedLines = 0;
+  #droppedLineStart = 0;
+  #droppedChars = 0;
+  #key = '';
+  #index = 0;
+  // The value being scanned: where it starts, how far the scan got, bracket depth, inside a string or not.
+  #valueStart = 0;
+  #scanPos = 0;
+  #depth = 0;
+  #inString = false;
+
+  constructor(arrayKeys: Iterable<string>, handlers: ScannerHandlers, maxValueChars = MAX_VALUE_CHARS) {
+    this.#arrayKeys = new Set(arrayKeys);
+    this.#handlers = handlers;
+    this.#maxValueChars = maxValueChars;
+  }
+
+  write(text: string): void {
+    this.#text = this.#text.length === this.#pos ? text : this.#text + text;
+    this.#run();
+    this.#compact();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#run();
+    if (this.#state !== State.Done) this.#fail(this.#text.length, 'the file ends before its JSON does');
+  }
+
+  #run(): void {
+    const text = this.#text;
+    for (;;) {
+      if (this.#state === State.Item || this.#state === State.Member || this.#state === State.Key) {
+        const value = this.#scanValue();
+        if (value === undefined) return;
+        this.#valueDone(value);
+        continue;
+      }
+      let pos = this.#pos;
+      let c = text.charCodeAt(pos);
+      while (isSpace(c) || (c === BOM && this.#state === State.Root && this.#droppedChars + pos === 0)) {
+        c = text.charCodeAt(++pos);
+      }
+      this.#pos = pos;
+      if (pos >= text.length) return;
+      if (!this.#step(c)) return;
+    }
+  }
+
+  /** Acts on the character `c` at the scan position in a state between values; false when the document is over. */
+  #step(c: number): boolean {
+    const pos = this.#pos;
+    switch (this.#state) {
+      case State.Root:
+        if (c !== OPEN_BRACE) {
+          const start = JSON.stringify(this.#text.slice(pos, pos + 10));
+          throw new UnreadableFileError(`not a JSON object: it starts with ${start}`);
+        }
+        return this.#advance(State.FirstKey);
+      case State.FirstKey:
+        if (c === CLOSE_BRACE) return this.#advance(State.Done);
+        return this.#startValue(c === QUOTE, State.Key, 'a member name in double quotes');
+      case State.NextKey:
+        return this.#startValue(c === QUOTE, State.Key, 'a member name in double quotes');
+      case State.Colon:
+        if (c !== COLON) this.#fail(pos, "expected ':' after a member name");
+        return this.#advance(State.Value);
+      case State.Value:
+        if (c === OPEN_BRACKET && this.#arrayKeys.has(this.#key)) {
+          this.#index = 0;
+          this.#handlers.array(this.#key);
+          return this.#advance(State.FirstItem);
+        }
+        return this.#startValue(isValueStart(c), State.Member, 'a value');
+      case State.FirstItem:
+        if (c === CLOSE_BRACKET) return this.#advance(State.AfterMember);
+        return this.#startValue(isValueStart(c), State.Item, 'a value');
+      case State.NextItem:
+        return this.#startValue(isValueStart(c), State.Item, 'a value');
+      case State.AfterItem:
+        if (c === COMMA) return this.#advance(State.NextItem);
+        if (c === CLOSE_BRACKET) return this.#advance(State.AfterMember);
+        return this.#fail(pos, "expected ',' or ']' after an array item");
+      case State.AfterMember:
+        if (c === COMMA) return this.#advance(State.NextKey);
+        if (c === CLOSE_BRACE) return this.#advance(State.Done);
+        return this.#fail(pos, "expected ',' or '}' after a member");
+      default:
+        return this.#fail(pos, 'unexpected text after the JSON object');
+    }
+  }
+
+  #advance(state: State): boolean {
+    this.#pos++;
+    this.#state = state;
+    return true;
+  }
+
+  #startValue(valid: boolean, state: State, expected: string): boolean {
+    if (!valid) return this.#fail(this.#pos, `expected ${expected}`);
+    this.#valueStart = this.#pos;
+    this.#scanPos = this.#pos;
+    this.#depth = 0;
+    this.#inString = false;
+    this.#state = state;
+    return true;
+  }
+
+  /** The parsed value when its text is complete, undefined when more text is needed. */
+  #scanValue(): unknown {
+    const text = this.#text;
+    const first = text.charCodeAt(this.#valueStart);
+    const end =
+      first === OPEN_BRACE || first === OPEN_BRACKET
+        ? this.#scanContainer()
+        : first === QUOTE
+          ? this.#scanString()
+          : this.#scanPrimitive();
+    if (end < 0) {
+      if (text.length - this.#valueStart > this.#maxValueChars) {
+        this.#fail(this.#valueStart, `a JSON value longer than ${this.#maxValueChars} characters`);
+      }
+      return undefined;
+    }
+    const source = text.slice(this.#valueStart, end);
+    this.#pos = end;
+    try {
+      return JSON.parse(source) as unknown;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const at = /at position (\d+)/.exec(message);
+      return this.#fail(this.#valueStart + (at ? Number(at[1]) : 0), message);
+    }
+  }
+
+  /** The end of an object or array that starts at the value start, or -1 if the text stops before it. */
+  #scanContainer(): number {
+    const text = this.#text;
+    if (this.#inString) {
+      const close = this.#closingQuote(this.#scanPos);
+      if (close < 0) {
+        this.#scanPos = text.length;
+        return -1;
+      }
+      this.#inString = false;
+      this.#scanPos = close + 1;
+    }
+    STRUCTURAL.lastIndex = this.#scanPos;
+    for (let m = STRUCTURAL.exec(text); m !== null; m = STRUCTURAL.exec(text)) {
+      const c = text.charCodeAt(m.index);
+      if (c === QUOTE) {
+        const close = this.#closingQuote(m.index + 1);
+        if (close < 0) {
+          this.#inString = true;
+          this.#scanPos = text.length;
+          return -1;
+        }
+        STRUCTURAL.lastIndex = close + 1;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        this.#depth++;
+      } else if (--this.#depth === 0) {
+        return m.index + 1;
+      }
+    }
+    this.#scanPos = text.length;
+    return -1;
+  }
+
+  #scanString(): number {
+    const close = this.#closingQuote(Math.max(this.#scanPos, this.#valueStart + 1));
+    if (close < 0) {
+      this.#scanPos = this.#text.length;
+      return -1;
+    }
+    return close + 1;
+  }
+
+  #scanPrimitive(): number {
+    PRIMITIVE_END.lastIndex = this.#scanPos;
+    const m = PRIMITIVE_END.exec(this.#text);
+    if (m !== null) return m.index;
+    if (this.#ended) return this.#text.length;
+    this.#scanPos = this.#text.length;
+    return -1;
+  }
+
+  /** The index of the quote that closes a string, searching from `from`; -1 when the text stops first. */
+  #closingQuote(from: number): number {
+    const text = this.#text;
+    for (let quote = text.indexOf('"', from); quote >= 0; quote = text.indexOf('"', quote + 1)) {
+      let backslashes = 0;
+      while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
+      if (backslashes % 2 === 0) return quote;
+    }
+    return -1;
+  }
+
+  #valueDone(value: unknown): void {
+    switch (this.#state) {
+      case State.Key:
+        this.#key = value as string;
+        this.#state = State.Colon;
+        break;
+      case State.Item:
+        this.#state = State.AfterItem;
+        this.#handlers.item(this.#key, this.#index++, value);
+        break;
+      default:
+        this.#state = State.AfterMember;
+        this.#handlers.member(this.#key, value);
+    }
+  }
+
+  /** Drops the text that is read, keeping the value being scanned. */
+  #compact(): void {
+    const inValue = this.#state === State.Item || this.#state === State.Member || this.#state === State.Key;
+    const keep = inValue ? this.#valueStart : this.#pos;
+    if (keep === 0) return;
+    this.#countLines(keep);
+    this.#text = this.#text.slice(keep);
+    this.#droppedChars += keep;
+    this.#droppedLineStart -= keep;
+    this.#pos -= keep;
+    this.#valueStart -= keep;
+    this.#scanPos -= keep;
+  }
+
+  #countLines(upTo: number): void {
+    const text = this.#text;
+    for (let nl = text.indexOf('\n'); nl >= 0 && nl < upTo; nl = text.indexOf('\n', nl + 1)) {
+      this.#droppedLines++;
+      this.#droppedLineStart = nl + 1;
+    }
+  }
+
+  #fail(at: number, message: string): never {
+    this.#countLines(at);
+    const line = this.#droppedLines + 1;
+    const column = at - this.#droppedLineStart + 1;
+    throw new UnreadableFileError(`not valid JSON at line ${line}, column ${column}: ${message}`);
+  }
+}
+
+function isValueStart(c: number): boolean {
+  return c !== COMMA && c !== CLOSE_BRACKET && c !== CLOSE_BRACE && c !== COLON;
+}
