@@ -243,6 +243,7 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
     store: options.store,
     authRequired: deps.authRequired,
     rateLimited: deps.rateLimited,
+    tokenStreamMaxMs: options.auth?.tokenCacheTtlMs,
   });
   registerHealthRoutes(app, deps);
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

@@ -46,7 +46,8 @@ export class BatchWriter {
     entry.done = this.#sink.write(batch).then(
       (result) => {
         this.#inFlight.delete(entry);
-        if (!this.#failure) this.#onResult(batch, result);
+        // A batch that committed is counted even after another one failed: it is in the database.
+        this.#onResult(batch, result);
       },
       (error: unknown) => {
         this.#inFlight.delete(entry);

@@ -70,10 +70,10 @@ describe('apiSink', () => {
     assert.equal('authorization' in (calls[0]?.headers ?? {}), false);
   });
 
-  it('resends the batch after a 503, waiting as Retry-After says', async () => {
+  it('resends the batch after a 503 or a 429, waiting as Retry-After says', async () => {
     const { calls, fetch } = fakeFetch([
       problem(503, { 'retry-after': '0' }),
-      problem(503, { 'retry-after': '0' }),
+      problem(429, { 'retry-after': '0' }),
       ok({ stored: 2, duplicates: 0, rejected: 0, errors: [] }),
     ]);
     const result = await apiSink({ url: 'http://locus.test', fetch }).write(BATCH);
@@ -107,6 +107,19 @@ describe('apiSink', () => {
       assert.equal(calls.length, 1);
     });
   }
+
+  it('stops with a SinkError on a 200 that is not a batch answer (a proxy page, a wrong URL)', async () => {
+    for (const answer of [
+      () => new Response('<html>login</html>', { status: 200 }),
+      ok({ hello: 'world' }),
+    ]) {
+      const { fetch } = fakeFetch([answer]);
+      await assert.rejects(
+        apiSink({ url: 'http://locus.test', fetch }).write(BATCH),
+        (error: unknown) => error instanceof SinkError && /not a Locus batch answer/.test(error.message),
+      );
+    }
+  });
 
   it('says which server it cannot reach', async () => {
     const refused = Object.assign(new TypeError('fetch failed'), {

@@ -132,9 +132,10 @@ export function apiSink(options: ApiSinkOptions): ImportSink {
       const body = fixes.map((fix) => JSON.stringify(fix)).join('\n');
       for (let attempt = 1; ; attempt++) {
         const response = await post(body);
-        if (response.status === 200) return resultOf((await response.json()) as BatchAnswer);
+        if (response.status === 200) return resultOf(await batchAnswer(response, endpoint));
         const problem = await problemText(response);
-        if (response.status !== 503 || attempt >= attempts) {
+        // Both say "later": the server is overloaded or unavailable (503), or this token is over its limit (429).
+        if ((response.status !== 503 && response.status !== 429) || attempt >= attempts) {
           throw new SinkError(`${endpoint} answered ${response.status}${problem}`);
         }
         await sleep(retryDelayMs(response.headers.get('retry-after'), maxDelayMs));
@@ -142,6 +143,28 @@ export function apiSink(options: ApiSinkOptions): ImportSink {
     },
     close: () => Promise.resolve(),
   };
+}
+
+/** The answer of POST /locations, or a SinkError for a 200 that is not one (a proxy's page, a wrong URL). */
+async function batchAnswer(response: Response, endpoint: string): Promise<BatchAnswer> {
+  const text = await response.text();
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    answer = undefined;
+  }
+  const fields = answer as Partial<BatchAnswer> | undefined;
+  if (
+    typeof fields?.stored !== 'number' ||
+    typeof fields.duplicates !== 'number' ||
+    !Array.isArray(fields.errors)
+  ) {
+    throw new SinkError(
+      `${endpoint} answered 200 with something that is not a Locus batch answer: ${text.slice(0, 120)}`,
+    );
+  }
+  return fields as BatchAnswer;
 }
 
 function resultOf(answer: BatchAnswer): SinkResult {

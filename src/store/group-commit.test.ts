@@ -156,4 +156,26 @@ describe('GroupCommitter observer', () => {
     assert.equal(failures[0]?.points, 3);
     assert.ok((failures[0]?.ms ?? -1) >= 0);
   });
+
+  it('that throws costs no point: submitters are answered, the next batch commits, a warning is emitted', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const observer: CommitObserver = {
+        committed: () => {
+          throw new Error('observer bug');
+        },
+        failed: () => {},
+      };
+      const committer = new GroupCommitter(recordingStore(), { observer });
+      assert.deepEqual(await committer.submit([point('a', 1)]), ['stored']);
+      assert.deepEqual(await committer.submit([point('a', 1), point('a', 2)]), ['duplicate', 'stored']);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(warnings.length, 2);
+      assert.match(String(warnings[0]?.message), /observer bug/);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

@@ -116,7 +116,8 @@ export class GroupCommitter {
     } catch (error) {
       this.#inFlightPoints = 0;
       for (const waiter of batch) waiter.reject(error);
-      this.#observer?.failed(error, points.length, performance.now() - started);
+      const ms = performance.now() - started;
+      this.#tell((observer) => observer.failed(error, points.length, ms));
       return;
     }
     const ms = performance.now() - started;
@@ -129,7 +130,18 @@ export class GroupCommitter {
       waiter.resolve(own);
       submissions.push({ origin: waiter.origin, outcomes: own });
     }
-    this.#observer?.committed(submissions, points.length, ms);
+    this.#tell((observer) => observer.committed(submissions, points.length, ms));
+  }
+
+  // An observer that throws must not fail the flush: that would be an unhandled rejection (the flush is not
+  // awaited), which ends the process with the queue's points. A warning on stderr keeps the bug visible.
+  #tell(call: (observer: CommitObserver) => void): void {
+    if (!this.#observer) return;
+    try {
+      call(this.#observer);
+    } catch (error) {
+      process.emitWarning(error instanceof Error ? error : String(error), 'LocusCommitObserverWarning');
+    }
   }
 
   /** Points waiting for a transaction; a measure of back-pressure. */

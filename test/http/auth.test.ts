@@ -216,6 +216,27 @@ describe('AUTH off (the default)', () => {
 });
 
 describe('AUTH on: requests without a valid token', () => {
+  it('an open live feed ends after the cache time, and its revoked token cannot reopen it', async (t) => {
+    // The stream's lifetime runs on the real clock; the cache's on the injected one.
+    const { app, store, advance } = await authApp(t, { auth: { required: true, tokenCacheTtlMs: 200 } });
+    const { token, id } = await issue(store, 'a1');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const open = () =>
+      new Promise<IncomingMessage>((resolve) =>
+        get({ port, host: '127.0.0.1', path: `/events?token=${token}` }, resolve),
+      );
+    const stream = await open();
+    assert.equal(stream.statusCode, 200);
+    assert.equal(await store.tokens.revoke(id, 0), true);
+    stream.resume();
+    await new Promise((resolve) => stream.once('end', resolve));
+    advance(200);
+    const reopened = await open();
+    assert.equal(reopened.statusCode, 401);
+    reopened.resume();
+  });
+
   for (const [name, request] of Object.entries(PROTECTED)) {
     it(`${name}: no token is 401 with WWW-Authenticate: Bearer, and nothing is stored`, async (t) => {
       const { app, store } = await authApp(t);

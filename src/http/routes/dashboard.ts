@@ -17,6 +17,7 @@ import type { Access } from '../../auth/access.js';
 import type { Store, UserSummary } from '../../store/store.js';
 import type { LocusApp } from '../app.js';
 import { accessOf, authProblems, visibleTo, type AuthFlags } from '../auth.js';
+import { DEFAULT_TOKEN_CACHE_TTL_MS } from '../../auth/verifier.js';
 import { userList } from './users.js';
 import { problem, sendProblem } from '../problem.js';
 
@@ -32,6 +33,11 @@ export interface DashboardOptions extends Partial<AuthFlags> {
   liveIntervalMs?: number;
   /** How often an idle feed sends a comment so proxies keep it open. Default 15,000 ms. */
   heartbeatMs?: number;
+  /**
+   * How long a stream opened with a token lasts before the server ends it, so that the browser's reconnect shows
+   * the token again and a revoked one is refused. The token cache's lifetime; default 30,000 ms.
+   */
+  tokenStreamMaxMs?: number;
 }
 
 /** What the page is told at load time, as JSON inside index.html. */
@@ -173,10 +179,17 @@ class LiveFeed {
   #heartbeat: NodeJS.Timeout | undefined;
   #polling = false;
 
-  constructor(store: Pick<Store, 'users'>, intervalMs: number, heartbeatMs: number, log: LocusApp['log']) {
+  readonly #tokenStreamMaxMs: number;
+
+  constructor(
+    store: Pick<Store, 'users'>,
+    timing: { intervalMs: number; heartbeatMs: number; tokenStreamMaxMs: number },
+    log: LocusApp['log'],
+  ) {
     this.#store = store;
-    this.#intervalMs = intervalMs;
-    this.#heartbeatMs = heartbeatMs;
+    this.#intervalMs = timing.intervalMs;
+    this.#heartbeatMs = timing.heartbeatMs;
+    this.#tokenStreamMaxMs = timing.tokenStreamMaxMs;
     this.#log = log;
   }
 
@@ -186,6 +199,12 @@ class LiveFeed {
     const stream = new PassThrough();
     // A browser reconnects after `retry` ms when the connection drops (a restart, a proxy timeout).
     stream.write(`retry: 3000\n${event}`);
+    if (access.tokenId !== null) {
+      // A token is checked when a stream opens, not while it runs: ending the stream makes the browser reconnect
+      // and show its token again, so a revoked token loses the feed as it loses every other request.
+      const expiry = setTimeout(() => stream.end(), this.#tokenStreamMaxMs).unref();
+      stream.once('close', () => clearTimeout(expiry));
+    }
     stream.once('close', () => this.#remove(stream));
     this.#clients.set(stream, { access, last: event });
     this.#poller ??= setInterval(() => this.#poll(), this.#intervalMs).unref();
@@ -248,8 +267,11 @@ export function registerDashboard(app: LocusApp, options: DashboardOptions): voi
   const assets = assetLoader(options.webRoot ?? defaultWebRoot(), config);
   const feed = new LiveFeed(
     options.store,
-    options.liveIntervalMs ?? 2_000,
-    options.heartbeatMs ?? 15_000,
+    {
+      intervalMs: options.liveIntervalMs ?? 2_000,
+      heartbeatMs: options.heartbeatMs ?? 15_000,
+      tokenStreamMaxMs: options.tokenStreamMaxMs ?? DEFAULT_TOKEN_CACHE_TTL_MS,
+    },
     app.log,
   );
   const csp = contentSecurityPolicy(tileUrl);
