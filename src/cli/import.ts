@@ -62,7 +62,7 @@ export function importCommand(io: ImportIo = {}): Command {
         'send to a running Locus (POST /locations) instead of the database',
       ).conflicts('databaseUrl'),
     )
-    .option('--token <token>', 'with --api: sent as Authorization: Bearer TOKEN')
+    .option('--token <token>', 'with --api: sent as Authorization: Bearer TOKEN [LOCUS_TOKEN]')
     .option(
       '--batch-size <n>',
       'points per transaction (per request with --api, at most 10000)',
@@ -117,7 +117,8 @@ async function importAll(
         registry.importDeps({ owntracksUserId: config.owntracksUserId }),
       ),
   ]);
-  const sink = await openSink(flags, config.database);
+  // The token may come from the environment, where it stays out of `ps` and the shell's history.
+  const sink = await openSink({ ...flags, token: flags.token ?? env.LOCUS_TOKEN }, config.database);
   const stop = interruption(io.signal, err);
   const progress = startImportProgress(await totalBytes(files), io.progress ?? process.stderr);
   let report: ImportReport;

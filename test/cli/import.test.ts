@@ -11,6 +11,7 @@ import { stringify } from 'csv-stringify/sync';
 import { generateTrace, type TraceRow } from '../../src/generate/trace.js';
 import { buildApp, type LocusApp } from '../../src/http/app.js';
 import type { FileSummary } from '../../src/import/summary.js';
+import { newSecret } from '../../src/auth/tokens.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { build, minutesOf, put } from '../http/helper.js';
 import { freePort } from '../support/ports.js';
@@ -242,6 +243,29 @@ describe('locus import', () => {
     assert.equal(summary?.stored, expected.stored);
     assert.equal(summary?.rejected, 2);
     assert.deepEqual(await allMinutes(app, USERS), expected.minutes);
+  });
+
+  it('through --api, takes the token from LOCUS_TOKEN, and stops on a refused one', async (t) => {
+    const { app, store } = await build(t, { auth: { required: true } });
+    const secret = newSecret();
+    await store.tokens.create({
+      id: secret.id,
+      hash: secret.hash,
+      userId: null,
+      scope: 'admin',
+      label: null,
+      createdMs: 0,
+    });
+    const port = await freePort();
+    await app.listen({ port, host: '127.0.0.1' });
+    const file = csvFile('api-env-token.csv', ROWS.slice(0, 10));
+    const args = ['--api', `http://127.0.0.1:${port}`, '--json', file];
+    const accepted = await run(args, { LOCUS_TOKEN: secret.token });
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.equal(json(accepted).files[0]?.read, 10);
+    const refused = await run(args, { LOCUS_TOKEN: 'locus_not-a-token' });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /answered 401/);
   });
 
   it('stops with one line naming a file of no known format, and exit code 1', async () => {
