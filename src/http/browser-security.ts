@@ -8,9 +8,9 @@ import type { LocusApp } from './app.js';
  */
 
 /**
- * Helmet's headers on every answer a browser may render (nosniff, no framing, same-origin resource policy…). Its content security policy
- * is off because the dashboard sends a policy of its own, built for its page and the configured tile server; API
- * answers are JSON and never rendered. HSTS is for the TLS terminator in front to send: Locus itself speaks HTTP
+ * Helmet's headers on every answer a browser may render (nosniff, no framing, same-origin resource policy…). Its
+ * content security policy is off because the dashboard sends a policy of its own, built for its page and the
+ * configured tile server; API answers are JSON and never rendered. HSTS is for the TLS terminator in front to send: Locus itself speaks HTTP
  * and cannot know whether every subdomain of its host is ready for HTTPS-only.
  */
 export async function registerSecurityHeaders(app: LocusApp): Promise<void> {
