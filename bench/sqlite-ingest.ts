@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateSamples } from '../src/generate/trace.js';
+import { generateSamples, samplePoint } from '../src/generate/trace.js';
 import type { Point } from '../src/pipeline/types.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { machine, ratio, round, table } from './lib/report.js';
@@ -24,12 +24,11 @@ const BATCHES = [1000, 10_000];
 function points(users: number, minutes: number): Point[] {
   const seen = new Set<string>();
   const out: Point[] = [];
-  for (const { row, utcMs } of generateSamples({ seed: 11, users, minutes })) {
-    const key = `${row.user_id}|${utcMs}`;
+  for (const sample of generateSamples({ seed: 11, users, minutes })) {
+    const key = `${sample.row.user_id}|${sample.utcMs}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const { user_id: userId, lat, long, accuracy, speed } = row;
-    out.push({ userId, tsMs: utcMs, lat, long, accuracy, speed });
+    out.push(samplePoint(sample));
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
+import type { Point } from '../pipeline/types.js';
 
 export const SCENARIOS = ['city', 'dst', 'zones'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -63,6 +64,18 @@ export interface TraceSample {
   utcMs: number;
   /** IANA zone used to format `row.timestamp`. */
   zone: string;
+}
+
+/** The store point a sample means, from its true UTC instant rather than from Locus's conversion of the row. */
+export function samplePoint({ row, utcMs }: TraceSample): Point {
+  return {
+    userId: row.user_id,
+    tsMs: utcMs,
+    lat: row.lat,
+    long: row.long,
+    accuracy: row.accuracy,
+    speed: row.speed,
+  };
 }
 
 /** Bounds every generated trace respects; tests and callers may rely on them. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { generateSamples } from '../generate/trace.js';
+import { generateSamples, samplePoint } from '../generate/trace.js';
 import type { IngestOutcome, Point } from '../pipeline/types.js';
 import {
   BYTES_PER_POINT,
@@ -17,16 +17,7 @@ function roundTrip(points: readonly Point[]): Point[] {
 }
 
 function generated(): Point[] {
-  return [...generateSamples({ seed: 5, users: 4, minutes: 10, scenario: 'zones' })].map(
-    ({ row, utcMs }) => ({
-      userId: row.user_id,
-      tsMs: utcMs,
-      lat: row.lat,
-      long: row.long,
-      accuracy: row.accuracy,
-      speed: row.speed,
-    }),
-  );
+  return [...generateSamples({ seed: 5, users: 4, minutes: 10, scenario: 'zones' })].map(samplePoint);
 }
 
 describe('packPoints and unpackPoints', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type Database from 'better-sqlite3';
-import { generateSamples } from '../generate/trace.js';
+import { generateSamples, samplePoint } from '../generate/trace.js';
 import { aggregate, type MinuteAggregate } from '../pipeline/aggregate.js';
 import type { IngestOutcome, Point } from '../pipeline/types.js';
 import { openDatabase, prepareStatements, WAL_AUTOCHECKPOINT_PAGES } from './sqlite-db.js';
@@ -24,14 +24,7 @@ function point(userId: string, tsMs: number, lat = 1): Point {
 
 /** Every generated submission, repeats included (the generator sends a fix 1–5 times with different noise). */
 function generatedWithRepeats(users: number, minutes: number): Point[] {
-  return [...generateSamples({ seed: 3, users, minutes })].map(({ row, utcMs }) => ({
-    userId: row.user_id,
-    tsMs: utcMs,
-    lat: row.lat,
-    long: row.long,
-    accuracy: row.accuracy,
-    speed: row.speed,
-  }));
+  return [...generateSamples({ seed: 3, users, minutes })].map(samplePoint);
 }
 
 /** What one-point-at-a-time ingest gives: the first submission of each (user, instant) is stored. */

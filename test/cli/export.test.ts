@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { CommanderError } from 'commander';
 import { exportCommand, type ExportIo } from '../../src/cli/export.js';
-import { generateSamples } from '../../src/generate/trace.js';
+import { generateSamples, samplePoint } from '../../src/generate/trace.js';
 import { buildApp } from '../../src/http/app.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
@@ -22,14 +22,7 @@ before(async () => {
   const path = join(dir, 'locus.db');
   databaseUrl = `sqlite:${path}`;
   const store = openSqliteStore({ path });
-  const points = [...generateSamples({ seed: 3, users: 2, minutes: 30 })].map(({ row, utcMs }) => ({
-    userId: row.user_id,
-    tsMs: utcMs,
-    lat: row.lat,
-    long: row.long,
-    accuracy: row.accuracy,
-    speed: row.speed,
-  }));
+  const points = [...generateSamples({ seed: 3, users: 2, minutes: 30 })].map(samplePoint);
   await store.ingest(points);
   const app = await buildApp({ store });
   api = async (url) => (await app.inject(url)).body;

@@ -12,9 +12,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { generateSamples, type TraceSample } from '../../src/generate/trace.js';
+import { generateSamples, samplePoint, type TraceSample } from '../../src/generate/trace.js';
 import { aggregate, type MinuteAggregate } from '../../src/pipeline/aggregate.js';
-import type { Point } from '../../src/pipeline/types.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
@@ -127,18 +126,6 @@ function keyOf(sample: TraceSample): string {
   return `${sample.row.user_id}|${sample.utcMs}`;
 }
 
-/** The point the generator meant, built from its true UTC instant rather than from Locus's conversion. */
-function pointOf({ row, utcMs }: TraceSample): Point {
-  return {
-    userId: row.user_id,
-    tsMs: utcMs,
-    lat: row.lat,
-    long: row.long,
-    accuracy: row.accuracy,
-    speed: row.speed,
-  };
-}
-
 async function allRows(store: Store): Promise<MinuteAggregate[]> {
   const rows: MinuteAggregate[] = [];
   for (const { userId } of await store.users()) {
@@ -197,7 +184,7 @@ describe('two Locus instances on one PostgreSQL database', { skip: server.skip }
       'exactly one stored answer per key',
     );
 
-    const storedPoints = answers.filter((a) => a.status === 'stored').map((a) => pointOf(a.sample));
+    const storedPoints = answers.filter((a) => a.status === 'stored').map((a) => samplePoint(a.sample));
     const reader = await openPostgresStore({ url: db.url });
     const sequential = openSqliteStore({ path: ':memory:' });
     try {

@@ -22,7 +22,7 @@ import {
   isObject,
   optionalNumber,
   readRecords,
-  type RecordSink,
+  RecordSink,
 } from './xml-json-records.js';
 import { JsonMemberScanner } from './xml-json-scanner.js';
 
@@ -113,8 +113,7 @@ export function featureRecord(feature: unknown, item: number, user: string | und
 const COLLECTIONS = ['features', 'locations'];
 const KNOWN_TYPES = new Set(['FeatureCollection', 'Feature']);
 
-class GeoJsonSink implements RecordSink {
-  #records: ImportRecord[] = [];
+class GeoJsonSink extends RecordSink {
   readonly #user: string | undefined;
   readonly #scanner: JsonMemberScanner;
   #type: unknown = undefined;
@@ -123,6 +122,7 @@ class GeoJsonSink implements RecordSink {
   #single: Record<string, unknown> = {};
 
   constructor(user: string | undefined) {
+    super();
     this.#user = user;
     this.#scanner = new JsonMemberScanner(COLLECTIONS, {
       array: () => {
@@ -137,7 +137,7 @@ class GeoJsonSink implements RecordSink {
     if (index === 0 && isObject(value) && 'latitudeE7' in value) {
       throw new UnreadableFileError('holds Google Takeout records, not GeoJSON features');
     }
-    this.#records.push(featureRecord(value, index, this.#user));
+    this.emit(featureRecord(value, index, this.#user));
   }
 
   #member(key: string, value: unknown): void {
@@ -161,16 +161,10 @@ class GeoJsonSink implements RecordSink {
 
   end(): void {
     this.#scanner.end();
-    if (this.#type === 'Feature') this.#records.push(featureRecord(this.#single, 0, this.#user));
+    if (this.#type === 'Feature') this.emit(featureRecord(this.#single, 0, this.#user));
     else if (!this.#sawCollection && this.#type !== 'FeatureCollection') {
       throw new UnreadableFileError('no "features" or "locations" array: not a GeoJSON FeatureCollection');
     }
-  }
-
-  take(): ImportRecord[] {
-    const records = this.#records;
-    this.#records = [];
-    return records;
   }
 }
 

@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import type { FieldError } from '../../pipeline/types.js';
 import { UnreadableFileError, type FormatReader, type ImportRecord, type ReadContext } from '../types.js';
-import { errorRecord, fixRecord, readRecords, requireUser, type RecordSink } from './xml-json-records.js';
+import { errorRecord, fixRecord, readRecords, requireUser, RecordSink } from './xml-json-records.js';
 
 const POINT_ELEMENTS = new Set(['trkpt', 'rtept', 'wpt']);
 const DECIMAL = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
@@ -68,8 +68,7 @@ function pointRecord(point: OpenPoint, user: string): ImportRecord {
   return fixRecord(point.item, { user_id: user, timestamp, lat, long, accuracy, speed });
 }
 
-class GpxSink implements RecordSink {
-  #records: ImportRecord[] = [];
+class GpxSink extends RecordSink {
   readonly #user: string;
   readonly #parser = new SaxesParser<{ xmlns: false; position: true }>({ xmlns: false, position: true });
   #depth = 0;
@@ -81,6 +80,7 @@ class GpxSink implements RecordSink {
   #started = false;
 
   constructor(user: string) {
+    super();
     this.#user = user;
     this.#parser.on('opentag', (tag) => this.#open(tag));
     this.#parser.on('closetag', () => this.#close());
@@ -134,7 +134,7 @@ class GpxSink implements RecordSink {
     } else if (depth === point.extensionsDepth) {
       point.extensionsDepth = 0;
     } else if (depth === point.depth) {
-      this.#records.push(pointRecord(point, this.#user));
+      this.emit(pointRecord(point, this.#user));
       this.#point = null;
     }
   }
@@ -166,12 +166,6 @@ class GpxSink implements RecordSink {
       const where = at ? ` at line ${at[1]}, column ${at[2]}` : '';
       throw new UnreadableFileError(`not well-formed XML${where}: ${at ? at[3] : error.message}`);
     }
-  }
-
-  take(): ImportRecord[] {
-    const records = this.#records;
-    this.#records = [];
-    return records;
   }
 }
 

@@ -26,7 +26,7 @@ import {
   optionalNumber,
   readRecords,
   requireUser,
-  type RecordSink,
+  RecordSink,
 } from './xml-json-records.js';
 import { JsonMemberScanner } from './xml-json-scanner.js';
 
@@ -98,13 +98,13 @@ export function takeoutRecord(location: unknown, item: number, user: string): Im
   return fixRecord(item, { user_id: user, timestamp, lat, long, accuracy, speed });
 }
 
-class TakeoutSink implements RecordSink {
-  #records: ImportRecord[] = [];
+class TakeoutSink extends RecordSink {
   readonly #user: string;
   readonly #scanner: JsonMemberScanner;
   #sawLocations = false;
 
   constructor(user: string) {
+    super();
     this.#user = user;
     this.#scanner = new JsonMemberScanner(['locations'], {
       array: () => {
@@ -123,7 +123,7 @@ class TakeoutSink implements RecordSink {
     if (index === 0 && isObject(value) && value.type === 'Feature') {
       throw new UnreadableFileError('holds GeoJSON features (an Overland batch?), not Takeout records');
     }
-    this.#records.push(takeoutRecord(value, index, this.#user));
+    this.emit(takeoutRecord(value, index, this.#user));
   }
 
   write(text: string): void {
@@ -134,12 +134,6 @@ class TakeoutSink implements RecordSink {
     this.#scanner.end();
     if (!this.#sawLocations)
       throw new UnreadableFileError('no "locations" array: not a Takeout Records.json');
-  }
-
-  take(): ImportRecord[] {
-    const records = this.#records;
-    this.#records = [];
-    return records;
   }
 }
 

@@ -7,12 +7,23 @@ import type { FieldError } from '../../pipeline/types.js';
 import { UnreadableFileError, type ImportFix, type ImportRecord } from '../types.js';
 
 /** A push parser that turns text into records, kept until taken. */
-export interface RecordSink {
-  write(text: string): void;
+export abstract class RecordSink {
+  #records: ImportRecord[] = [];
+
+  abstract write(text: string): void;
   /** The input is over: a file cut short throws UnreadableFileError here. */
-  end(): void;
+  abstract end(): void;
+
+  protected emit(record: ImportRecord): void {
+    this.#records.push(record);
+  }
+
   /** The records made since the last call. */
-  take(): ImportRecord[];
+  take(): ImportRecord[] {
+    const records = this.#records;
+    this.#records = [];
+    return records;
+  }
 }
 
 /**
