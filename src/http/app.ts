@@ -16,7 +16,7 @@ import type { Store } from '../store/store.js';
 import { registerMetrics } from '../metrics/http-plugin.js';
 import { createMetrics, type LocusMetrics } from '../metrics/registry.js';
 import { installAuth, SECURITY, type RateLimit } from './auth.js';
-import { registerCors, registerSecurityHeaders } from './browser-security.js';
+import { notFoundSecurityHeaders, registerCors, registerSecurityHeaders } from './browser-security.js';
 import { clientErrorHandler, errorHandler } from './errors.js';
 import { DEFAULT_OVERLOAD_LIMITS, registerOverloadShedding, type OverloadLimits } from './overload.js';
 import { parseJsonBody } from './strict-body.js';
@@ -193,7 +193,7 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
   installValidators(app);
   registerMetrics(app, metrics);
   await registerOverloadShedding(app, () => committer.pending, options.overload ?? DEFAULT_OVERLOAD_LIMITS);
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app);
   await registerCors(app, options.corsOrigins ?? []);
   app.addHook('onResponse', (request, reply, done) => {
     // The path without its query string: queries may carry tokens, and logs must not.
@@ -206,7 +206,7 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
   });
   installBodyParsers(app);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) =>
+  app.setNotFoundHandler({ preHandler: notFoundSecurityHeaders }, (request, reply) =>
     sendProblem(reply, problem('not-found', `${request.method} ${request.url} is not a Locus endpoint.`)),
   );
   await app.register(swagger, {

@@ -159,6 +159,9 @@ test('answers to browsers carry security headers; the dashboard keeps its own co
   assert.equal(api.headers['strict-transport-security'], undefined);
   // Ingest answers go to apps, not browsers: no headers to set there.
   assert.equal((await put(app, VALID_POINT)).headers['x-frame-options'], undefined);
+  const missing = await app.inject('/no-such-page');
+  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.headers['x-content-type-options'], 'nosniff');
   const page = await app.inject('/');
   assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/);
 });
