@@ -123,6 +123,9 @@ export function prepareStatements(db: Database.Database) {
     insertDedupeKey: db.prepare<[string, number]>(
       'INSERT INTO dedupe_keys (user_id, ts_ms) VALUES (?, ?) ON CONFLICT DO NOTHING',
     ),
+    dedupeKeyExists: db
+      .prepare<[number, string], 1>('SELECT 1 FROM dedupe_keys WHERE ts_ms = ? AND user_id = ?')
+      .pluck(),
     upsertMinute: db.prepare<UpsertParams>(`
       INSERT INTO minutes (user_id, minute_ms, samples, lat_sum, long_sum, long_min, long_max,
         long_east_sum, long_east_min, long_east_max, accuracy_sum, accuracy_count, speed_sum, speed_count)

@@ -225,6 +225,28 @@ describe('SqliteStore', () => {
       await store.close();
     });
 
+    it('answers a resend of committed points as duplicate without a transaction, even under a write lock', async () => {
+      const { path, store } = open();
+      const later = { ...point, tsMs: point.tsMs + 1000 };
+      assert.deepEqual(await store.ingest([point, later]), ['stored', 'stored']);
+      const other = holdWriteLock(path);
+      try {
+        assert.deepEqual(await store.ingest([point]), ['duplicate']);
+        assert.deepEqual(await store.ingest([later, point]), ['duplicate', 'duplicate']);
+        // One new point among resends needs the writer, which the lock holds off.
+        const fresh = { ...point, tsMs: point.tsMs + 2000 };
+        await assert.rejects(store.ingest([point, fresh]), isUnavailableWithCode('SQLITE_BUSY'));
+      } finally {
+        other.exec('ROLLBACK');
+        other.close();
+      }
+      assert.deepEqual(await store.ingest([point, { ...point, tsMs: point.tsMs + 2000 }]), [
+        'duplicate',
+        'stored',
+      ]);
+      await store.close();
+    });
+
     it('.ingest([]) resolves to [] without touching the database', async () => {
       const { path, store } = open();
       const other = holdWriteLock(path);
