@@ -95,4 +95,48 @@ describe('OffsetCache', () => {
     for (let minute = 0; minute < 10; minute++) cache.offsetMs('America/New_York', minute * 60_000);
     assert.equal(cache.offsetMs('America/New_York', 0), -5 * 3_600_000);
   });
+  it('never holds more than its bound, across zones', () => {
+    const cache = new OffsetCache(5);
+    for (let minute = 0; minute < 20; minute++) {
+      for (const zone of ['America/New_York', 'Asia/Kathmandu']) {
+        cache.offsetMs(zone, minute * 60_000);
+        assert.ok(cache.size <= 5, `size ${cache.size} after minute ${minute} in ${zone}`);
+      }
+    }
+    assert.ok(cache.size > 0);
+  });
+  it('keeps zones apart when they alternate within one minute', () => {
+    const cache = new OffsetCache();
+    const wallMs = Date.UTC(2017, 0, 1, 13, 5, 12);
+    for (let round = 0; round < 3; round++) {
+      assert.equal(cache.offsetMs('America/New_York', wallMs), -5 * 3_600_000);
+      assert.equal(cache.offsetMs('Asia/Kathmandu', wallMs + 1000), (5 * 60 + 45) * 60_000);
+      assert.equal(cache.offsetMs('Asia/Kathmandu', wallMs + 2000), (5 * 60 + 45) * 60_000);
+    }
+    assert.equal(cache.size, 2);
+  });
+  it('gives the same answers warm as cold for interleaved zones and minutes, a small bound included', () => {
+    const zones = ['America/New_York', 'Australia/Lord_Howe', 'Africa/Monrovia', 'Pacific/Chatham'];
+    const walls = [
+      Date.UTC(2017, 10, 5, 1, 30, 0),
+      Date.UTC(2017, 10, 5, 1, 30, 59, 999),
+      Date.UTC(2017, 2, 12, 2, 30, 10),
+      Date.UTC(2017, 3, 2, 1, 45),
+      Date.UTC(1972, 0, 7, 0, 44, 10),
+      Date.UTC(1972, 0, 7, 0, 44, 40),
+      Date.UTC(2017, 0, 1, 13, 5, 12),
+    ];
+    const warm = new OffsetCache(3);
+    for (let i = 0; i < 200; i++) {
+      // A fixed walk that revisits each (zone, wall time) pair in changing neighbourhoods.
+      const zone = zones[(i * 7) % zones.length] ?? 'UTC';
+      const wallMs = walls[(i * 5 + (i >> 3)) % walls.length] ?? 0;
+      assert.equal(
+        warm.offsetMs(zone, wallMs),
+        new OffsetCache().offsetMs(zone, wallMs),
+        `${zone} ${wallMs}`,
+      );
+      assert.ok(warm.size <= 3);
+    }
+  });
 });

@@ -35,23 +35,57 @@ function instantInZone(wallMs: number, zone: string): number {
  * Zone offsets, memoised per (zone, wall minute): Temporal takes microseconds per conversion, a Map lookup takes
  * nanoseconds, and a device sends many points per minute. An entry is kept only when the offset is the same at both
  * ends of the wall minute; a minute with a transition inside it (historic offsets with seconds) is always computed.
+ * At most maxEntries (zone, minute) entries are kept.
  */
 export class OffsetCache {
-  readonly #offsets = new Map<string, number>();
+  // One Map per zone keyed by the minute number: no key string to build per lookup.
+  readonly #zones = new Map<string, Map<number, number>>();
+  #entries = 0;
+  // The entry found or stored last: points arrive in time order, so the next one is nearly always in that minute.
+  #lastZone: string | undefined = undefined;
+  #lastMinute = NaN;
+  #lastOffset = 0;
+
   constructor(readonly maxEntries = 100_000) {}
 
+  /** How many (zone, minute) entries are kept now. */
+  get size(): number {
+    return this.#entries;
+  }
+
   offsetMs(zone: string, wallMs: number): number {
-    const minuteStart = Math.floor(wallMs / MINUTE_MS) * MINUTE_MS;
-    const key = `${zone}\u0000${minuteStart}`;
-    const cached = this.#offsets.get(key);
-    if (cached !== undefined) return cached;
+    const minute = Math.floor(wallMs / MINUTE_MS);
+    if (minute === this.#lastMinute && zone === this.#lastZone) return this.#lastOffset;
+    const cached = this.#zones.get(zone)?.get(minute);
+    if (cached !== undefined) return this.#remember(zone, minute, cached);
+    const minuteStart = minute * MINUTE_MS;
     const atStart = minuteStart - instantInZone(minuteStart, zone);
     const atEnd = minuteStart + MINUTE_MS - 1 - instantInZone(minuteStart + MINUTE_MS - 1, zone);
     if (atStart !== atEnd) return wallMs - instantInZone(wallMs, zone);
+    this.#store(zone, minute, atStart);
+    return this.#remember(zone, minute, atStart);
+  }
+
+  #store(zone: string, minute: number, offset: number): void {
     // Dropping everything when full keeps the bound without LRU bookkeeping; the working set refills in a moment.
-    if (this.#offsets.size >= this.maxEntries) this.#offsets.clear();
-    this.#offsets.set(key, atStart);
-    return atStart;
+    if (this.#entries >= this.maxEntries) {
+      this.#zones.clear();
+      this.#entries = 0;
+    }
+    let offsets = this.#zones.get(zone);
+    if (offsets === undefined) {
+      offsets = new Map();
+      this.#zones.set(zone, offsets);
+    }
+    offsets.set(minute, offset);
+    this.#entries++;
+  }
+
+  #remember(zone: string, minute: number, offset: number): number {
+    this.#lastZone = zone;
+    this.#lastMinute = minute;
+    this.#lastOffset = offset;
+    return offset;
   }
 }
 
