@@ -50,7 +50,7 @@ async function startMqtt(url: string, config: Config, committer: GroupCommitter,
 
 /**
  * Standard output for the logs, written in blocks of 4 KiB rather than a write(2) per line: with an access line per
- * request, those writes were a tenth of PUT /location's CPU (BENCHMARKS.md). A quiet server's lines still go out
+ * request, those writes cost PUT /location about 6 % of its CPU (BENCHMARKS.md). A quiet server's lines still go out
  * within a second, and pino writes what is left when the process exits, crash included (not on SIGKILL).
  */
 function bufferedStdout(): { stream: ReturnType<typeof pino.destination>; flushing: NodeJS.Timeout } {

@@ -58,7 +58,14 @@ export function startBare(port: number): Promise<Server> {
   return start(['--import', 'tsx', path.join(ROOT, 'bench/bare-server.ts')], port, {});
 }
 
-/** Locus as `npm start` runs it (the compiled build), with the given settings. */
-export function startLocus(port: number, env: NodeJS.ProcessEnv = {}): Promise<Server> {
-  return start([path.join(ROOT, 'dist/src/cli/main.js'), 'serve'], port, { LOG_LEVEL: 'info', ...env });
+/** Locus as `npm start` runs it (the compiled build), with the given settings and options for node itself. */
+export function startLocus(
+  port: number,
+  env: NodeJS.ProcessEnv = {},
+  nodeOptions: string[] = [],
+): Promise<Server> {
+  return start([...nodeOptions, path.join(ROOT, 'dist/src/cli/main.js'), 'serve'], port, {
+    LOG_LEVEL: 'info',
+    ...env,
+  });
 }
