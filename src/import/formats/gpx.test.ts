@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UnreadableFileError, type ImportFix, type ImportRecord } from '../types.js';
-import { readGpx } from './gpx.js';
+import { plainDecimal, readGpx } from './gpx.js';
 import { fixture, offsetsThatDiffer, readChunks, splitAt } from './xml-json-testing.js';
 
 function fix(item: number, fields: Omit<ImportFix, 'user_id'>): ImportRecord {
@@ -157,5 +157,49 @@ describe('readGpx', () => {
     assert.ok(outcome.error instanceof UnreadableFileError);
     assert.equal(outcome.error.message, 'GPX files carry no user: pass --user');
     assert.deepEqual(outcome.records, []);
+  });
+});
+
+describe('plainDecimal', () => {
+  it('gives exactly what Number() gives, or NaN for text it leaves to the regular expression', () => {
+    const same = (text: string) => {
+      const fast = plainDecimal(text);
+      if (Number.isNaN(fast)) return;
+      assert.ok(/^[+-]?\d+(?:\.\d*)?$/.test(text), text);
+      assert.ok(Object.is(fast, Number(text)), text);
+    };
+    for (const text of [
+      '0',
+      '-0',
+      '+0',
+      '1.',
+      '.5',
+      '-',
+      '',
+      '1e3',
+      ' 1',
+      '007.50',
+      '123456789012345',
+      '1.23456789012345',
+    ])
+      same(text);
+    assert.ok(Object.is(plainDecimal('-0'), -0));
+    assert.equal(plainDecimal('40.682779'), 40.682779);
+    fc.assert(fc.property(fc.stringMatching(/^[-+]?[0-9.]{0,18}$/), same), { numRuns: 20000 });
+    fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...'0123456789.-+e ') }), same), {
+      numRuns: 5000,
+    });
+    fc.assert(
+      fc.property(
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        fc.integer({ min: 0, max: 12 }),
+        (x, places) => {
+          const text = x.toFixed(places);
+          same(text);
+          if (text.replace(/[-.]/g, '').length <= 15) assert.ok(!Number.isNaN(plainDecimal(text)), text);
+        },
+      ),
+      { numRuns: 20000 },
+    );
   });
 });

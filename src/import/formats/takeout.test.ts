@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { COORD_UNITS_PER_DEGREE } from '../../pipeline/aggregate.js';
 import { UnreadableFileError, type ImportFix, type ImportRecord } from '../types.js';
 import { readTakeout, takeoutRecord } from './takeout.js';
+import { epochMsText, Utf8Chunks } from './xml-json-records.js';
 import { fixture, offsetsThatDiffer, readChunks, splitAt } from './xml-json-testing.js';
 
 function fix(item: number, fields: Omit<ImportFix, 'user_id'>): ImportRecord {
@@ -96,6 +97,36 @@ describe('readTakeout', () => {
     });
   });
 
+  it('reads timestampMs text as Number() reads `-?` and 1 to 16 digits, and refuses any other text', () => {
+    const time = (timestampMs: string) => {
+      const record = takeoutRecord({ latitudeE7: 1, longitudeE7: 2, timestampMs }, 0, 'me');
+      return record.ok ? record.fix.timestamp : null;
+    };
+    const expected = (text: string) => {
+      const ms = /^-?\d{1,16}$/.test(text) ? Number(text) : NaN;
+      return Number.isInteger(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : null;
+    };
+    for (const text of [
+      '0',
+      '-0',
+      '-',
+      '',
+      '+1',
+      '1.0',
+      ' 1',
+      '8640000000000000',
+      '8640000000000001',
+      '9999999999999999',
+    ])
+      assert.equal(time(text), expected(text), text);
+    fc.assert(
+      fc.property(fc.stringMatching(/^-?[0-9]{0,17}[a ]?$/), (text) =>
+        assert.equal(time(text), expected(text), text),
+      ),
+      { numRuns: 10000 },
+    );
+  });
+
   it('gives the same records wherever the bytes are cut, UTF-8 characters and escapes included', async () => {
     assert.deepEqual(await offsetsThatDiffer(readTakeout, fixture('takeout-records.json'), SAMPLE, 'me'), []);
   });
@@ -152,5 +183,55 @@ describe('readTakeout', () => {
     assert.ok(outcome.error instanceof UnreadableFileError);
     assert.equal(outcome.error.message, 'Takeout files carry no user: pass --user');
     assert.deepEqual(outcome.records, []);
+  });
+});
+
+describe('the shared conversions', () => {
+  it('writes epoch milliseconds exactly as Date#toISOString does, over all of its range', () => {
+    const check = (ms: number) =>
+      assert.equal(epochMsText(ms), new Date(Math.trunc(ms)).toISOString(), `${ms}`);
+    for (const ms of [0, -0, -1, 0.5, -0.5, 8.64e15, -8.64e15, 253402300800000, -62167219200001]) check(ms);
+    // One run of increasing times (the day's text is reused) and one of scattered ones.
+    for (let ms = 1483228799000; ms < 1483228801000; ms += 7) check(ms);
+    fc.assert(fc.property(fc.double({ min: -8.64e15, max: 8.64e15, noNaN: true }), check), { numRuns: 5000 });
+    fc.assert(fc.property(fc.integer({ min: -2e12, max: 4e12 }), check), { numRuns: 5000 });
+    assert.equal(epochMsText(8.64e15 + 1), null);
+    assert.equal(epochMsText(Number.NaN), null);
+  });
+
+  it('decodes UTF-8 chunks as a streaming TextDecoder does, bad bytes and a byte-order mark included', () => {
+    const bytes = fc.array(
+      fc.oneof(
+        fc.constantFrom(
+          [0xef, 0xbb, 0xbf],
+          [0x41],
+          [0xc3, 0xa9],
+          [0xe2, 0x98, 0x83],
+          [0xf0, 0x9f, 0x98, 0x80],
+        ),
+        fc.constantFrom([0x80], [0xc3], [0xe2, 0x98], [0xf0, 0x9f], [0xff], [0xed, 0xa0, 0x80], [0xc0, 0xaf]),
+        fc.integer({ min: 0, max: 255 }).map((b) => [b]),
+      ),
+      { maxLength: 12 },
+    );
+    fc.assert(
+      fc.property(bytes, fc.array(fc.nat(), { maxLength: 4 }), (parts, cuts) => {
+        const buffer = Buffer.from(parts.flat());
+        const pieces = splitAt(
+          buffer,
+          cuts.map((cut) => cut % (buffer.length + 1)),
+        );
+        const expected = new TextDecoder('utf-8');
+        const actual = new Utf8Chunks();
+        let want = '';
+        let got = '';
+        for (const piece of pieces) {
+          want += expected.decode(piece, { stream: true });
+          got += actual.decode(piece);
+        }
+        assert.equal(got + actual.end(), want + expected.decode());
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

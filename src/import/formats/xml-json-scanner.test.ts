@@ -42,6 +42,23 @@ describe('JsonMemberScanner', () => {
     }
   });
 
+  it('finds the same items when their strings and nested objects hold `},` and `}]`', () => {
+    const items = [{ a: { b: 1 }, c: '},]' }, { s: '"}, {' }, { n: [{ x: '}' }, { y: 2 }] }, { e: {} }];
+    const text = `{"items":[${items.map((item) => JSON.stringify(item)).join(' ,\n')}], "z": {"q": "}]"}}`;
+    const expected = [
+      ['array', 'items'],
+      ...items.map((item, index) => ['item', 'items', index, item]),
+      ['member', 'z', { q: '}]' }],
+    ];
+    for (let cut = 0; cut <= text.length; cut++) {
+      assert.deepEqual(
+        scan([text.slice(0, cut), text.slice(cut)]),
+        { events: expected, error: undefined },
+        `cut at ${cut}`,
+      );
+    }
+  });
+
   it('refuses broken structure between items with its line and column', () => {
     const cases: [string, string][] = [
       ['{"items":[1,]}', 'not valid JSON at line 1, column 13: expected a value'],
@@ -56,6 +73,22 @@ describe('JsonMemberScanner', () => {
       assert.ok(error instanceof UnreadableFileError, text);
       assert.ok(error.message.startsWith(message), `${text}: ${error.message}`);
     }
+  });
+
+  it('hands over the items before a bad one in the same piece of text, then stops at the bad one', () => {
+    const text = '{"items":[{"a":1}, [2],\n{"b":tru}, 4]}';
+    const { events, error } = scan([text]);
+    assert.deepEqual(events, [
+      ['array', 'items'],
+      ['item', 'items', 0, { a: 1 }],
+      ['item', 'items', 1, [2]],
+    ]);
+    assert.ok(error instanceof UnreadableFileError);
+    assert.match(error.message, /^not valid JSON at line 2, column 1: Unexpected token/);
+    // A fault between items comes after the items before it.
+    const between = scan(['{"items":[1, 2, 3 4]}']);
+    assert.deepEqual(between.events.length, 4);
+    assert.match(String(between.error), /column 19: expected ',' or ']' after an array item/);
   });
 
   it('stops at an unfinished value longer than the limit rather than hold more of it in memory', () => {
