@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { VALID_POINT } from '../http/helper.js';
 import { freePort } from '../support/ports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -100,5 +101,69 @@ describe('locus serve', () => {
     assert.equal(users.users[0]?.samples, 1);
     second.kill('SIGTERM');
     assert.equal((await secondExit).code, 0);
+  });
+});
+
+/** The JSON lines a child writes to standard output, parsed as they arrive. */
+function logLines(child: ChildProcess): Array<Record<string, unknown>> {
+  const lines: Array<Record<string, unknown>> = [];
+  let partial = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+    const parts = (partial + text).split('\n');
+    partial = parts.pop() ?? '';
+    for (const part of parts) if (part) lines.push(JSON.parse(part) as Record<string, unknown>);
+  });
+  return lines;
+}
+
+// Log lines go out in blocks (src/server.ts): a quiet server's lines must still arrive while it runs, and every
+// line logged must be out once it has exited.
+describe('locus serve logs', () => {
+  async function serveWithLogs() {
+    const port = await freePort();
+    const child = locus(['serve'], {
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: `sqlite:${path.join(dir, `logs-${port}.db`)}`,
+    });
+    const lines = logLines(child);
+    const url = `http://127.0.0.1:${port}`;
+    await waitUntilReady(url, child);
+    const put = async () => {
+      const answer = await fetch(`${url}/location`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(VALID_POINT),
+      });
+      assert.equal(answer.status, 200);
+    };
+    const putLines = () => lines.filter((line) => line.msg === 'request' && line.path === '/location');
+    return { child, lines, put, putLines };
+  }
+
+  it("writes a quiet server's access line within a couple of seconds, while it runs", async () => {
+    const { child, put, putLines } = await serveWithLogs();
+    const exit = finished(child);
+    await put();
+    const deadline = Date.now() + 3000;
+    while (putLines().length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(putLines().length, 1, 'the line stayed in the buffer');
+    assert.equal(child.exitCode, null, 'written while the server runs, not at exit');
+    child.kill('SIGTERM');
+    assert.equal((await exit).code, 0);
+  });
+
+  it('has written every line logged once it has stopped', async () => {
+    const { child, lines, put, putLines } = await serveWithLogs();
+    const exit = finished(child);
+    const puts = 20;
+    for (let i = 0; i < puts; i++) await put();
+    child.kill('SIGTERM');
+    assert.equal((await exit).code, 0);
+    assert.equal(putLines().length, puts);
+    assert.ok(lines.some((line) => line.msg === 'shutting down'));
   });
 });
