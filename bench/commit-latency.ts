@@ -16,10 +16,10 @@ import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, statSyn
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { generateSamples, samplePoint } from '../src/generate/trace.js';
-import type { Point } from '../src/pipeline/types.js';
-import { createIngestBatch, prepareStatements } from '../src/store/sqlite-db.js';
-import { migrate } from '../src/store/sqlite-migrations.js';
+import { generateSamples, samplePoint } from '../src/tools/generate/trace.js';
+import type { Point } from '../src/ingest/point.js';
+import { createIngestBatch, prepareStatements } from '../src/store/sqlite/sqlite-db.js';
+import { migrate } from '../src/store/sqlite/sqlite-migrations.js';
 import { machine, table } from './lib/report.js';
 
 const COMMITS = Number(process.env.COMMITS ?? 3000);

@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { generateSamples, type TraceSample } from '../src/generate/trace.js';
+import { generateSamples, type TraceSample } from '../src/tools/generate/trace.js';
 import { checkFix } from '../src/import/engine-check.js';
 import { importFiles } from '../src/import/engine.js';
 import { IMPORT_DEPS } from '../src/import/registry.js';
 import { storeSink } from '../src/import/sinks.js';
 import { IMPORT_FORMATS, type ImportFormat } from '../src/import/types.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { machine, ratio, round, table } from './lib/report.js';
 
 const { values } = parseArgs({

@@ -9,8 +9,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Point } from '../src/pipeline/types.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import type { Point } from '../src/ingest/point.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { machine, table } from './lib/report.js';
 
 const COMMITS = Number(process.env.COMMITS ?? 1500);

@@ -6,10 +6,10 @@
  *   npx tsx bench/pipeline-stages.ts
  */
 import { find } from 'geo-tz';
-import { preparePoint } from '../src/pipeline/prepare.js';
-import { OffsetCache, zoneAt } from '../src/pipeline/resolve-utc.js';
-import { parseTimestamp, wallClockMs } from '../src/pipeline/timestamp.js';
-import { validateLocation } from '../src/pipeline/validate.js';
+import { preparePoint } from '../src/ingest/compose.js';
+import { OffsetCache, zoneAt } from '../src/ingest/resolve-utc.js';
+import { parseTimestamp, wallClockMs } from '../src/ingest/timestamp.js';
+import { validateLocation } from '../src/ingest/checks.js';
 import { traceRows } from './lib/points.js';
 
 const ROUNDS = 3;

@@ -3,9 +3,9 @@
  * lookups cold (first touch of each area, in this fresh process) against warm (the same positions again).
  */
 import { find } from 'geo-tz';
-import { aggregate } from '../src/pipeline/aggregate.js';
-import { preparePoint } from '../src/pipeline/prepare.js';
-import type { Point } from '../src/pipeline/types.js';
+import { aggregate } from '../src/store/minutes.js';
+import { preparePoint } from '../src/ingest/compose.js';
+import type { Point } from '../src/ingest/point.js';
 import { traceRows } from './lib/points.js';
 import { machine, table } from './lib/report.js';
 

@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sendRows } from '../src/simulate/send.js';
-import type { SimRow } from '../src/simulate/rows.js';
+import { sendRows } from '../src/tools/simulate/send.js';
+import type { SimRow } from '../src/tools/simulate/rows.js';
 import { traceRows } from './lib/points.js';
 import { startBare, startLocus, type Server } from './lib/processes.js';
 import { machine, table } from './lib/report.js';

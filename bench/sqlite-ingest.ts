@@ -10,9 +10,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateSamples, samplePoint } from '../src/generate/trace.js';
-import type { Point } from '../src/pipeline/types.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { generateSamples, samplePoint } from '../src/tools/generate/trace.js';
+import type { Point } from '../src/ingest/point.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { machine, ratio, round, table } from './lib/report.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 500);

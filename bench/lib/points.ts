@@ -1,4 +1,4 @@
-import { generateTrace, type TraceRow } from '../../src/generate/trace.js';
+import { generateTrace, type TraceRow } from '../../src/tools/generate/trace.js';
 
 /** Generated points with every (user, timestamp) once, so every request stores a new point. */
 export function uniqueRows(users: number, minutes: number, seed = 11): TraceRow[] {

@@ -4,7 +4,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DATABASE_URL, loadConfig, type DatabaseConfig } from '../config.js';
-import { parseInstant } from '../pipeline/timestamp.js';
+import { parseInstant } from '../ingest/timestamp.js';
 import type { MinuteRange } from '../store/store.js';
 
 // Declared here rather than imported from src/export, so that loading the CLI does not load the exporters.

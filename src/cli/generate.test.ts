@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { CommanderError } from 'commander';
-import { DEFAULT_TRACE_OPTIONS, SCENARIOS, generateTrace, type TraceOptions } from '../generate/trace.js';
+import {
+  DEFAULT_TRACE_OPTIONS,
+  SCENARIOS,
+  generateTrace,
+  type TraceOptions,
+} from '../tools/generate/trace.js';
 import { CSV_COLUMNS, generateCommand, type GenerateIo } from './generate.js';
 
 const HEADER = 'timestamp,lat,long,accuracy,speed,user_id';

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Scenario, TraceOptions } from '../generate/trace.js';
+import type { Scenario, TraceOptions } from '../tools/generate/trace.js';
 
 /** Where the command writes when there is no `--out`; tests pass their own stream. */
 export interface GenerateIo {
@@ -59,7 +59,7 @@ export function generateCommand(io: GenerateIo = {}): Command {
 
 async function writeTrace(flags: GenerateFlags, command: Command, stdout: Writable): Promise<void> {
   const [{ generateTrace, resolveTraceOptions }, { stringify }] = await Promise.all([
-    import('../generate/trace.js'),
+    import('../tools/generate/trace.js'),
     import('csv-stringify'),
   ]);
   let options: TraceOptions;

@@ -150,7 +150,7 @@ async function importAll(
 
 async function checkUser(user: string | undefined): Promise<void> {
   if (user === undefined) return;
-  const { checkUserId } = await import('../pipeline/formats/fix.js');
+  const { checkUserId } = await import('../ingest/apps/fix.js');
   const checked = checkUserId(user, '--user');
   if (!checked.ok) throw new UsageError(`--user ${checked.errors.map((e) => e.message).join(', ')}`);
 }

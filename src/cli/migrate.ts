@@ -34,7 +34,7 @@ export function migrateCommand(io: MigrateIo = {}): Command {
 async function migrate(text: string): Promise<string> {
   const database = parseDatabaseUrl(text);
   if (database.kind === 'postgres') {
-    const { PostgresStore } = await import('../store/postgres.js');
+    const { PostgresStore } = await import('../store/postgres/postgres-store.js');
     const store = new PostgresStore({ url: database.url });
     try {
       const { from, to } = await store.migrate();
@@ -46,7 +46,7 @@ async function migrate(text: string): Promise<string> {
     }
   }
   // SQLite migrates whenever a file is opened.
-  const { openSqliteStore } = await import('../store/sqlite.js');
+  const { openSqliteStore } = await import('../store/sqlite/sqlite-store.js');
   const store = openSqliteStore({ path: database.path });
   try {
     return `schema at version ${store.settings().schemaVersion}`;

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { SendMode, SendReport } from '../simulate/send.js';
+import type { SendMode, SendReport } from '../tools/simulate/send.js';
 
 /** Where the command writes; tests pass their own. */
 export interface SimulateIo {
@@ -63,7 +63,7 @@ export async function runSimulate(
 }
 
 async function checkReachable(api: string): Promise<void> {
-  const { describeFailure } = await import('../simulate/send.js');
+  const { describeFailure } = await import('../tools/simulate/send.js');
   try {
     await (await fetch(`${api}/healthz`)).body?.cancel();
   } catch (error) {
@@ -74,7 +74,7 @@ async function checkReachable(api: string): Promise<void> {
 }
 
 async function readRows(files: string[]) {
-  const { readMerged } = await import('../simulate/rows.js');
+  const { readMerged } = await import('../tools/simulate/rows.js');
   try {
     return await readMerged(files);
   } catch (error) {
@@ -87,8 +87,8 @@ async function simulate(files: string[], flags: SimulateFlags, io: SimulateIo): 
   const rows = await readRows(files);
   await checkReachable(api);
   const [{ sendRows }, { startProgress }] = await Promise.all([
-    import('../simulate/send.js'),
-    import('../simulate/progress.js'),
+    import('../tools/simulate/send.js'),
+    import('../tools/simulate/progress.js'),
   ]);
   const progress = startProgress(rows.length, io.err);
   const report = await sendRows(rows, { ...flags, api, onProgress: progress.update });
@@ -99,7 +99,7 @@ async function simulate(files: string[], flags: SimulateFlags, io: SimulateIo): 
 }
 
 async function summary(report: SendReport): Promise<string> {
-  const { percentile } = await import('../simulate/send.js');
+  const { percentile } = await import('../tools/simulate/send.js');
   const seconds = report.elapsedMs / 1000;
   const lines = [
     `rows sent   ${report.sent}`,
@@ -116,8 +116,8 @@ async function summary(report: SendReport): Promise<string> {
 
 async function verify(api: string, rows: unknown[], io: SimulateIo): Promise<boolean> {
   const [{ expectFromRows }, { verifyAgainstApi }] = await Promise.all([
-    import('../simulate/expected.js'),
-    import('../simulate/verify.js'),
+    import('../tools/simulate/expected.js'),
+    import('../tools/simulate/verify.js'),
   ]);
   const expected = expectFromRows(rows);
   const differences = await verifyAgainstApi(api, expected.users);

@@ -7,7 +7,7 @@
  * second read ends where the first did, so minutes stored in between do not appear in the track only.
  */
 import { isoMinute } from './chunks.js';
-import { MINUTE_MS } from '../pipeline/aggregate.js';
+import { MINUTE_MS } from '../store/minutes.js';
 import type { ExportMinute, MinuteReader } from './minutes.js';
 
 export const GEOJSON_MEDIA_TYPE = 'application/geo+json';

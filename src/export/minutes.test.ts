@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { MinuteAggregate, MinuteSums } from '../pipeline/aggregate.js';
+import type { MinuteAggregate, MinuteSums } from '../store/minutes.js';
 import type { MinutePage, MinuteRange, PageRequest, Store } from '../store/store.js';
 import { openMinuteReader, toExportMinute } from './minutes.js';
 

@@ -1,4 +1,4 @@
-import { means, type MinuteAggregate, type MinuteMeans } from '../pipeline/aggregate.js';
+import { means, type MinuteAggregate, type MinuteMeans } from '../store/minutes.js';
 import type { MinutePage, MinuteRange, Store } from '../store/store.js';
 
 /** One exported minute: the means a reader sees, and the start of the UTC minute. */

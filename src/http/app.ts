@@ -9,28 +9,36 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
-import type { OwnTracksUserIdMode } from '../pipeline/formats/owntracks.js';
+import type { OwnTracksUserIdMode } from '../ingest/apps/owntracks.js';
 import { createAjv } from '../schemas/ajv.js';
 import { GroupCommitter } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
-import { registerMetrics } from '../metrics/http-plugin.js';
+import { registerMetrics } from './plugins/metrics.js';
 import { createMetrics, type LocusMetrics } from '../metrics/registry.js';
-import { installAuth, SECURITY, type RateLimit } from './auth.js';
-import { notFoundSecurityHeaders, registerCors, registerSecurityHeaders } from './browser-security.js';
+import { installAuth, SECURITY, type RateLimit } from './plugins/auth.js';
+import {
+  notFoundSecurityHeaders,
+  registerCors,
+  registerSecurityHeaders,
+} from './plugins/browser-security.js';
 import { clientErrorHandler, errorHandler } from './errors.js';
-import { DEFAULT_OVERLOAD_LIMITS, registerOverloadShedding, type OverloadLimits } from './overload.js';
+import {
+  DEFAULT_OVERLOAD_LIMITS,
+  registerOverloadShedding,
+  type OverloadLimits,
+} from './plugins/overload.js';
 import { parseJsonBody } from './strict-body.js';
-import { DEFAULT_SERVER_TIMEOUTS, timeoutOptions, type ServerTimeouts } from './timeouts.js';
+import { DEFAULT_SERVER_TIMEOUTS, timeoutOptions, type ServerTimeouts } from './plugins/timeouts.js';
 import { problem, sendProblem } from './problem.js';
-import { registerDashboard, type DashboardOptions } from './routes/dashboard.js';
-import { registerExportRoutes } from './routes/export.js';
+import { registerDashboard, type DashboardOptions } from './routes/read/dashboard.js';
+import { registerExportRoutes } from './routes/read/export.js';
 import { registerHealthRoutes } from './routes/health.js';
-import { registerLocationRoutes } from './routes/location.js';
-import { registerBatchRoutes } from './routes/locations-batch.js';
-import { registerOsmAndRoutes } from './routes/osmand.js';
-import { registerOverlandRoutes } from './routes/overland.js';
-import { registerOwnTracksRoutes } from './routes/owntracks.js';
-import { registerUserRoutes } from './routes/users.js';
+import { registerLocationRoutes } from './routes/ingest/location.js';
+import { registerBatchRoutes } from './routes/ingest/locations-batch.js';
+import { registerOsmAndRoutes } from './routes/ingest/osmand.js';
+import { registerOverlandRoutes } from './routes/ingest/overland.js';
+import { registerOwnTracksRoutes } from './routes/ingest/owntracks.js';
+import { registerUserRoutes } from './routes/read/users.js';
 
 export type LocusApp = FastifyInstance<
   RawServerDefault,

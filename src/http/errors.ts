@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
-import { fieldErrorsFromAjv } from '../pipeline/validate.js';
+import { fieldErrorsFromAjv } from '../ingest/checks.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { problem, sendProblem } from './problem.js';
 import { MalformedBodyError } from './strict-body.js';

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { FieldError } from '../pipeline/types.js';
+import type { FieldError } from '../ingest/point.js';
 import type { Problem } from '../schemas/problem.js';
 
 /** Every problem Locus answers with, by stable code: status, title, and the `type` URI derived from the code. */

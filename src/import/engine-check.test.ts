@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { preparePoint } from '../pipeline/prepare.js';
+import { preparePoint } from '../ingest/compose.js';
 import { checkFix } from './engine-check.js';
 import type { ImportFix } from './types.js';
 

@@ -1,6 +1,6 @@
-import { prepareWithNullableExtras } from '../pipeline/formats/nullable-extras.js';
-import type { PrepareOptions } from '../pipeline/prepare.js';
-import type { Point, Result } from '../pipeline/types.js';
+import { prepareWithNullableExtras } from '../ingest/apps/nullable-extras.js';
+import type { PrepareOptions } from '../ingest/compose.js';
+import type { Point, Result } from '../ingest/point.js';
 import type { ImportFix } from './types.js';
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Point } from '../pipeline/types.js';
+import type { Point } from '../ingest/point.js';
 import { BatchWriter } from './engine-writer.js';
 import type { ImportBatch, ImportSink, SinkResult } from './sinks.js';
 

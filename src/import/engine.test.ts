@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { IngestOutcome, Point } from '../pipeline/types.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import type { IngestOutcome, Point } from '../ingest/point.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { exitCodeOf, importFiles, type ImportDeps, type ImportOptions } from './engine.js';
 import { BatchWriter } from './engine-writer.js';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { PrepareOptions } from '../pipeline/prepare.js';
+import type { PrepareOptions } from '../ingest/compose.js';
 import { checkFix } from './engine-check.js';
 import { BatchWriter } from './engine-writer.js';
 import { SinkError, type ImportBatch, type ImportSink, type SinkResult } from './sinks.js';

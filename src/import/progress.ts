@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { ImportProgress } from './engine.js';
 
 /*
- * Import progress on stderr. It follows src/simulate/progress.ts (a bar on a terminal, a plain line every few
+ * Import progress on stderr. It follows src/tools/simulate/progress.ts (a bar on a terminal, a plain line every few
  * seconds elsewhere), but measures bytes of the files, which are known up front, rather than points, which are
  * not: the ETA comes from the bytes, the speed from the points.
  */

@@ -1,4 +1,4 @@
-import type { OwnTracksUserIdMode } from '../pipeline/formats/owntracks.js';
+import type { OwnTracksUserIdMode } from '../ingest/apps/owntracks.js';
 import { detectFormat } from './detect.js';
 import type { ImportDeps } from './engine.js';
 import { openImportSource } from './source.js';
@@ -17,14 +17,14 @@ export interface RegistryOptions {
 
 function loaders(options: RegistryOptions): Record<ImportFormat, () => Promise<FormatReader>> {
   return {
-    gpx: () => import('./formats/gpx.js').then((m) => m.readGpx),
-    geojson: () => import('./formats/geojson.js').then((m) => m.readGeoJson),
-    csv: () => import('./formats/csv.js').then((m) => m.readCsv),
+    gpx: () => import('./readers/gpx.js').then((m) => m.readGpx),
+    geojson: () => import('./readers/geojson.js').then((m) => m.readGeoJson),
+    csv: () => import('./readers/csv.js').then((m) => m.readCsv),
     'owntracks-rec': () =>
-      import('./formats/owntracks-rec.js').then((m) =>
+      import('./readers/owntracks-rec.js').then((m) =>
         m.ownTracksRecReader(options.owntracksUserId ?? 'user'),
       ),
-    takeout: () => import('./formats/takeout.js').then((m) => m.readTakeout),
+    takeout: () => import('./readers/takeout.js').then((m) => m.readTakeout),
   };
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Point } from '../pipeline/types.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import type { Point } from '../ingest/point.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { apiSink, retryDelayMs, SinkError, storeSink, type ImportBatch } from './sinks.js';
 import type { ImportFix } from './types.js';
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ItemError } from '../pipeline/formats/fix.js';
-import type { Point } from '../pipeline/types.js';
+import type { ItemError } from '../ingest/apps/fix.js';
+import type { Point } from '../ingest/point.js';
 import type { Store } from '../store/store.js';
 import type { ImportFix } from './types.js';
 

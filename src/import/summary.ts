@@ -1,4 +1,4 @@
-import type { FieldError } from '../pipeline/types.js';
+import type { FieldError } from '../ingest/point.js';
 import type { ImportFormat, RecordPosition } from './types.js';
 
 /*

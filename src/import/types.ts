@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { FieldError } from '../pipeline/types.js';
+import type { FieldError } from '../ingest/point.js';
 
 /*
  * What every import format hands to the import engine. A reader only knows its file's syntax: it turns elements or

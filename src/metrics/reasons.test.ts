@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { osmandToPoint } from '../pipeline/formats/osmand.js';
-import { overlandToPoints } from '../pipeline/formats/overland.js';
-import { ownTracksToPoint } from '../pipeline/formats/owntracks.js';
-import { preparePoint } from '../pipeline/prepare.js';
-import type { FieldError, Result } from '../pipeline/types.js';
+import { osmandToPoint } from '../ingest/apps/osmand.js';
+import { overlandToPoints } from '../ingest/apps/overland.js';
+import { ownTracksToPoint } from '../ingest/apps/owntracks.js';
+import { preparePoint } from '../ingest/compose.js';
+import type { FieldError, Result } from '../ingest/point.js';
 import { pointRejectionReason, rejectionReason, REJECTION_REASONS } from './reasons.js';
 
 const POINT = {

@@ -1,4 +1,4 @@
-import type { FieldError } from '../pipeline/types.js';
+import type { FieldError } from '../ingest/point.js';
 
 /*
  * Why a point was rejected, as a metric label. Field names come from the client (a JSON key, a query parameter,

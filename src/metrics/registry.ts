@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommitObserver, CommittedSubmission } from '../store/group-commit.js';
 import { StoreUnavailableError } from '../store/store.js';
-import type { FieldError, IngestOutcome } from '../pipeline/types.js';
+import type { FieldError, IngestOutcome } from '../ingest/point.js';
 import { pointRejectionReason, type RejectionReason } from './reasons.js';
 
 /*

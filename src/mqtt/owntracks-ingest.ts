@@ -1,5 +1,5 @@
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import type { OwnTracksUserIdMode } from '../pipeline/formats/owntracks.js';
+import type { OwnTracksUserIdMode } from '../ingest/apps/owntracks.js';
 import {
   handleOwnTracksMessage,
   type IngestPoints,

@@ -4,8 +4,8 @@ import {
   identityFromMqttTopic,
   ownTracksToPoint,
   type OwnTracksUserIdMode,
-} from '../pipeline/formats/owntracks.js';
-import type { IngestOutcome, Point } from '../pipeline/types.js';
+} from '../ingest/apps/owntracks.js';
+import type { IngestOutcome, Point } from '../ingest/point.js';
 
 export type MqttLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
 

@@ -1,5 +1,5 @@
 import { Ajv, type Options } from 'ajv';
-import { parseTimestamp, parseInstant } from '../pipeline/timestamp.js';
+import { parseTimestamp, parseInstant } from '../ingest/timestamp.js';
 
 // C0 controls, DEL and C1 controls: matching them is the point.
 // eslint-disable-next-line no-control-regex

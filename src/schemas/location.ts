@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_ACCURACY_M, MAX_SPEED_MPS } from '../pipeline/aggregate.js';
+import { MAX_ACCURACY_M, MAX_SPEED_MPS } from '../store/minutes.js';
 
 /** One point as a device sends it to PUT /location. Extra properties are allowed and ignored. */
 export const LocationSchema = Type.Object(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { IngestOutcome, Point } from '../pipeline/types.js';
+import type { IngestOutcome, Point } from '../ingest/point.js';
 import { GroupCommitter, type CommitObserver, type CommittedSubmission } from './group-commit.js';
 
 function point(userId: string, tsMs: number): Point {

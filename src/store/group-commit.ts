@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { IngestOutcome, Point } from '../pipeline/types.js';
+import type { IngestOutcome, Point } from '../ingest/point.js';
 import type { Store } from './store.js';
 
 interface Waiter {

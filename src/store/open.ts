@@ -14,9 +14,9 @@ export interface OpenStoreHooks {
  */
 export async function openStore(database: DatabaseConfig, hooks: OpenStoreHooks = {}): Promise<Store> {
   if (database.kind === 'postgres') {
-    const { openPostgresStore } = await import('./postgres.js');
+    const { openPostgresStore } = await import('./postgres/postgres-store.js');
     return openPostgresStore({ url: database.url, ...hooks });
   }
-  const { openSqliteStore } = await import('./sqlite.js');
+  const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
   return openSqliteStore({ path: database.path });
 }

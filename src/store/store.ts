@@ -1,5 +1,5 @@
-import type { MinuteAggregate, MinuteSums } from '../pipeline/aggregate.js';
-import type { IngestOutcome, Point } from '../pipeline/types.js';
+import type { MinuteAggregate, MinuteSums } from './minutes.js';
+import type { IngestOutcome, Point } from '../ingest/point.js';
 
 /** Per-user totals for the user list. Instants are UTC milliseconds. */
 export interface UserSummary {

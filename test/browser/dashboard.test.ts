@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { generateTrace } from '../../src/generate/trace.js';
+import { generateTrace } from '../../src/tools/generate/trace.js';
 import { buildApp, type LocusApp } from '../../src/http/app.js';
-import type { Point } from '../../src/pipeline/types.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { Point } from '../../src/ingest/point.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { generateTrace, type TraceRow } from '../../src/generate/trace.js';
+import { generateTrace, type TraceRow } from '../../src/tools/generate/trace.js';
 import { freePort } from '../support/ports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -7,9 +7,9 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { CommanderError } from 'commander';
 import { exportCommand, type ExportIo } from '../../src/cli/export.js';
-import { generateSamples, samplePoint } from '../../src/generate/trace.js';
+import { generateSamples, samplePoint } from '../../src/tools/generate/trace.js';
 import { buildApp } from '../../src/http/app.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 let dir: string;
 let databaseUrl: string;

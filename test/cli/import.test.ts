@@ -8,11 +8,11 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { stringify } from 'csv-stringify/sync';
-import { generateTrace, type TraceRow } from '../../src/generate/trace.js';
+import { generateTrace, type TraceRow } from '../../src/tools/generate/trace.js';
 import { buildApp, type LocusApp } from '../../src/http/app.js';
 import type { FileSummary } from '../../src/import/summary.js';
 import { newSecret } from '../../src/auth/tokens.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { build, minutesOf, put } from '../http/helper.js';
 import { freePort } from '../support/ports.js';
 

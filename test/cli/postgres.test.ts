@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { POSTGRES_SCHEMA_VERSION } from '../../src/store/postgres.js';
-import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite.js';
+import { POSTGRES_SCHEMA_VERSION } from '../../src/store/postgres/postgres-store.js';
+import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite/sqlite-store.js';
 import { createTestDatabase, findTestServer, type TestDatabase } from '../store/postgres-database.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

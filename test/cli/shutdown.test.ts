@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { generateTrace, type TraceRow } from '../../src/generate/trace.js';
+import { generateTrace, type TraceRow } from '../../src/tools/generate/trace.js';
 import { freePort } from '../support/ports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

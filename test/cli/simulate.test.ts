@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { stringify } from 'csv-stringify/sync';
 import { runSimulate, type SimulateFlags } from '../../src/cli/simulate.js';
-import { generateTrace } from '../../src/generate/trace.js';
+import { generateTrace } from '../../src/tools/generate/trace.js';
 import { build } from '../http/helper.js';
 import { freePort } from '../support/ports.js';
 

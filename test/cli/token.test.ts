@@ -8,7 +8,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { Command, CommanderError } from 'commander';
 import { tokenCommand } from '../../src/cli/token.js';
 import { buildApp } from '../../src/http/app.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const VALID_POINT = {
   timestamp: '2017-01-01T18:05:12Z',

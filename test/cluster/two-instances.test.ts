@@ -12,10 +12,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { generateSamples, samplePoint, type TraceSample } from '../../src/generate/trace.js';
-import { aggregate, type MinuteAggregate } from '../../src/pipeline/aggregate.js';
-import { openPostgresStore } from '../../src/store/postgres.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { generateSamples, samplePoint, type TraceSample } from '../../src/tools/generate/trace.js';
+import { aggregate, type MinuteAggregate } from '../../src/store/minutes.js';
+import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { createTestDatabase, findTestServer, type TestDatabase } from '../store/postgres-database.js';
 

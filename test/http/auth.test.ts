@@ -10,7 +10,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { newSecret } from '../../src/auth/tokens.js';
 import type { AppOptions, LocusApp } from '../../src/http/app.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError, type Store, type TokenStore } from '../../src/store/store.js';
 import { build, put, VALID_POINT } from './helper.js';
 

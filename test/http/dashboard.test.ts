@@ -5,7 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { contentSecurityPolicy, tileSource, type DashboardOptions } from '../../src/http/routes/dashboard.js';
+import {
+  contentSecurityPolicy,
+  tileSource,
+  type DashboardOptions,
+} from '../../src/http/routes/read/dashboard.js';
 import { build, put, VALID_POINT } from './helper.js';
 
 let webRoot: string;

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'csv-parse/sync';
-import { contentDisposition, negotiateFormat } from '../../src/http/routes/export.js';
-import type { MinuteAggregate } from '../../src/pipeline/aggregate.js';
+import { contentDisposition, negotiateFormat } from '../../src/http/routes/read/export.js';
+import type { MinuteAggregate } from '../../src/store/minutes.js';
 import type { Store } from '../../src/store/store.js';
-import { generateTrace } from '../../src/generate/trace.js';
+import { generateTrace } from '../../src/tools/generate/trace.js';
 import { build, put, seed } from './helper.js';
 
 interface Collection {
@@ -211,7 +211,7 @@ describe('GET /users/:user_id/locations.:format', () => {
 
 /**
  * Whether users.ts hands `?format=` and Accept to the exports yet: the wiring is the lead's to add (see
- * src/http/routes/export.ts). Until then these tests skip, loudly.
+ * src/http/routes/read/export.ts). Until then these tests skip, loudly.
  */
 describe('GET /users/:user_id/locations with ?format= or Accept', () => {
   for (const [query, accept, mediaType] of [
@@ -298,7 +298,7 @@ function bigStore(base: Store, count: number): Store & { pagesRead: number } {
 
 describe('export streaming', () => {
   it('reads the store only as fast as the client takes the body, and stops when it leaves', async (t) => {
-    const { openSqliteStore } = await import('../../src/store/sqlite.js');
+    const { openSqliteStore } = await import('../../src/store/sqlite/sqlite-store.js');
     const store = bigStore(openSqliteStore({ path: ':memory:' }), 1_000_000);
     const { app } = await build(t, { store: store });
     await app.listen({ port: 0, host: '127.0.0.1' });

@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import type { LocusApp } from '../../src/http/app.js';
-import { preparePoint } from '../../src/pipeline/prepare.js';
-import type { Point } from '../../src/pipeline/types.js';
+import { preparePoint } from '../../src/ingest/compose.js';
+import type { Point } from '../../src/ingest/point.js';
 import type { Store } from '../../src/store/store.js';
 import {
   abandonedRequest,

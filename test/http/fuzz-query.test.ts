@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { LocusApp } from '../../src/http/app.js';
-import { encodeCursor } from '../../src/http/routes/users.js';
+import { encodeCursor } from '../../src/http/routes/read/users.js';
 import { assertAnswered, totalSamples } from '../support/hostile.js';
 import { build, seed } from './helper.js';
 

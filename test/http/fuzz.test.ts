@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { aggregate, means } from '../../src/pipeline/aggregate.js';
-import { preparePoint } from '../../src/pipeline/prepare.js';
-import type { Point } from '../../src/pipeline/types.js';
+import { aggregate, means } from '../../src/store/minutes.js';
+import { preparePoint } from '../../src/ingest/compose.js';
+import type { Point } from '../../src/ingest/point.js';
 import { build, put, VALID_POINT } from './helper.js';
 
 const FIELDS = ['timestamp', 'lat', 'long', 'accuracy', 'speed', 'user_id'] as const;

@@ -3,9 +3,9 @@ import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_OVERLOAD_LIMITS } from '../../src/http/overload.js';
+import { DEFAULT_OVERLOAD_LIMITS } from '../../src/http/plugins/overload.js';
 import { GroupCommitter } from '../../src/store/group-commit.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { build, minutesOf, put, VALID_POINT } from './helper.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { Point } from '../../src/pipeline/types.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { Point } from '../../src/ingest/point.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError, type Store } from '../../src/store/store.js';
 import type { LocusApp } from '../../src/http/app.js';
 import { build, failingStore, minutesOf, VALID_POINT } from './helper.js';

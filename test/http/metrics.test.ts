@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { generateSamples } from '../../src/generate/trace.js';
+import { generateSamples } from '../../src/tools/generate/trace.js';
 import { buildApp, type LocusApp } from '../../src/http/app.js';
-import { INGEST_ROUTES } from '../../src/metrics/http-plugin.js';
+import { INGEST_ROUTES } from '../../src/http/plugins/metrics.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { GroupCommitter } from '../../src/store/group-commit.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError, type Store } from '../../src/store/store.js';
 import { failingStore, put, VALID_POINT } from './helper.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { generateSamples, type TraceSample } from '../../src/generate/trace.js';
+import { generateSamples, type TraceSample } from '../../src/tools/generate/trace.js';
 import { build, put } from './helper.js';
 
 interface Expected {

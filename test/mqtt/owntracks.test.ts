@@ -10,9 +10,9 @@ import {
   type MessageContext,
   type MqttLogger,
 } from '../../src/mqtt/owntracks-messages.js';
-import type { IngestOutcome, Point } from '../../src/pipeline/types.js';
+import type { IngestOutcome, Point } from '../../src/ingest/point.js';
 import { GroupCommitter } from '../../src/store/group-commit.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const BROKER_URL = process.env.MQTT_TEST_URL ?? 'mqtt://127.0.0.1:1883';
 const TST = Date.UTC(2017, 0, 1, 18, 5, 12) / 1000;

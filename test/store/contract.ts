@@ -15,8 +15,8 @@ import {
   minuteOf,
   pointSums,
   type MinuteAggregate,
-} from '../../src/pipeline/aggregate.js';
-import type { IngestOutcome, Point } from '../../src/pipeline/types.js';
+} from '../../src/store/minutes.js';
+import type { IngestOutcome, Point } from '../../src/ingest/point.js';
 import type { MinutePage, NewToken, Store } from '../../src/store/store.js';
 
 export interface StoreUnderTest {

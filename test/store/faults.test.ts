@@ -19,7 +19,7 @@ import { Writable } from 'node:stream';
 import { after, describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { buildApp, type LocusApp } from '../../src/http/app.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { VALID_POINT } from '../http/helper.js';
 import { totalSamples } from '../support/hostile.js';

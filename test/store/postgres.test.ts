@@ -5,16 +5,16 @@ import { after, afterEach, before, describe, it, type TestContext } from 'node:t
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { buildApp } from '../../src/http/app.js';
-import { aggregate, MINUTE_MS, type MinuteAggregate } from '../../src/pipeline/aggregate.js';
-import type { IngestOutcome, Point } from '../../src/pipeline/types.js';
+import { aggregate, MINUTE_MS, type MinuteAggregate } from '../../src/store/minutes.js';
+import type { IngestOutcome, Point } from '../../src/ingest/point.js';
 import {
   mapPostgresError,
   openPostgresStore,
   POSTGRES_SCHEMA_VERSION,
   PostgresStore,
   type PostgresStoreOptions,
-} from '../../src/store/postgres.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+} from '../../src/store/postgres/postgres-store.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError, type Store } from '../../src/store/store.js';
 import { storeContract } from './contract.js';
 import { createTestDatabase, findTestServer, onDatabase, type TestDatabase } from './postgres-database.js';

@@ -4,9 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import type { Point } from '../../src/pipeline/types.js';
-import { MIGRATIONS } from '../../src/store/sqlite-migrations.js';
-import { mapSqliteError, openSqliteStore, SCHEMA_VERSION, type SqliteStore } from '../../src/store/sqlite.js';
+import type { Point } from '../../src/ingest/point.js';
+import { MIGRATIONS } from '../../src/store/sqlite/sqlite-migrations.js';
+import {
+  mapSqliteError,
+  openSqliteStore,
+  SCHEMA_VERSION,
+  type SqliteStore,
+} from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { storeContract } from './contract.js';
 

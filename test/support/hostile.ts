@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
-import { generateTrace, type TraceRow } from '../../src/generate/trace.js';
+import { generateTrace, type TraceRow } from '../../src/tools/generate/trace.js';
 import type { Store } from '../../src/store/store.js';
 
 export interface Answer {

@@ -1,0 +1,163 @@
+import { Type } from '@sinclair/typebox';
+import { means, type MinuteAggregate } from '../../../store/minutes.js';
+import { parseInstant } from '../../../ingest/timestamp.js';
+import { COMMON_PROBLEMS, ProblemSchema } from '../../../schemas/problem.js';
+import type { LocusApp, LocusDeps } from '../../app.js';
+import { accessOf, authProblems, refuseForeignRead, visibleTo } from '../../plugins/auth.js';
+import type { UserSummary } from '../../../store/store.js';
+import { problem, sendProblem } from '../../problem.js';
+import { FormatQuerySchema, negotiateFormat, sendExport } from './export.js';
+
+const Instant = (description: string) => Type.String({ format: 'date-time', description });
+
+const UserSummarySchema = Type.Object({
+  user_id: Type.String(),
+  minutes: Type.Integer(),
+  samples: Type.Integer(),
+  first_minute: Instant('First minute with data, UTC.'),
+  last_minute: Instant('Last minute with data, UTC.'),
+});
+
+const MinuteSchema = Type.Object({
+  minute: Instant('Start of the UTC minute.'),
+  lat: Type.Number(),
+  long: Type.Number({ description: 'Mean on the short arc: points straddling ±180° average near ±180°.' }),
+  accuracy: Type.Union([Type.Number(), Type.Null()], {
+    description: 'Mean over the points that reported it; null when none did.',
+  }),
+  speed: Type.Union([Type.Number(), Type.Null()], {
+    description: 'Mean over the points that reported it; null when none did.',
+  }),
+  samples: Type.Integer({ description: 'Distinct points averaged into this minute.' }),
+});
+
+const UserParamsSchema = Type.Object({
+  user_id: Type.String({ format: 'user-id', minLength: 1, maxLength: 128 }),
+});
+
+export const MAX_PAGE = 10_000;
+
+const LocationsQuerySchema = Type.Object({
+  from: Type.Optional(
+    Type.String({ format: 'instant', description: 'Inclusive; ISO 8601 date or date-time.' }),
+  ),
+  to: Type.Optional(
+    Type.String({ format: 'instant', description: 'Exclusive; ISO 8601 date or date-time.' }),
+  ),
+  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1000 }),
+  cursor: Type.Optional(Type.String({ description: '`next_cursor` of the previous page.' })),
+  format: Type.Optional(FormatQuerySchema),
+});
+
+// The cursor is opaque to clients so that its encoding can change; today it is the last minute returned.
+export function encodeCursor(minuteMs: number): string {
+  return Buffer.from(`m:${minuteMs}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): number | null {
+  const m = /^m:(-?\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const value = Number(m?.[1]);
+  return m && Number.isSafeInteger(value) && encodeCursor(value) === cursor ? value : null;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The body of GET /users; the dashboard's live feed sends the same. */
+export function userList(users: readonly UserSummary[]) {
+  return {
+    users: users.map((u) => ({
+      user_id: u.userId,
+      minutes: u.minutes,
+      samples: u.samples,
+      first_minute: iso(u.firstMinuteMs),
+      last_minute: iso(u.lastMinuteMs),
+    })),
+  };
+}
+
+function minuteBody(row: MinuteAggregate) {
+  const { samples, lat, long, accuracy, speed } = means(row.sums);
+  return { minute: iso(row.minuteMs), lat, long, accuracy, speed, samples };
+}
+
+export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
+  app.get(
+    '/users',
+    {
+      schema: {
+        summary: 'Every user with data (with a user token: only its user)',
+        response: {
+          200: Type.Object({ users: Type.Array(UserSummarySchema) }),
+          ...authProblems(deps),
+          ...COMMON_PROBLEMS,
+        },
+      },
+    },
+    async (request) => {
+      return userList(visibleTo(accessOf(request), await deps.store.users()));
+    },
+  );
+
+  app.get(
+    '/users/:user_id/locations',
+    {
+      schema: {
+        summary: "A user's one-minute averages, ascending by minute",
+        params: UserParamsSchema,
+        querystring: LocationsQuerySchema,
+        response: {
+          200: Type.Object({
+            user_id: Type.String(),
+            locations: Type.Array(MinuteSchema),
+            next_cursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          400: ProblemSchema,
+          404: ProblemSchema,
+          ...authProblems(deps),
+          ...COMMON_PROBLEMS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { user_id: userId } = request.params;
+      const refused = refuseForeignRead(request, reply, userId);
+      if (refused) return refused;
+      const { from, to, limit, cursor, format } = request.query;
+      const fromMs = from === undefined ? undefined : (parseInstant(from) ?? undefined);
+      const toMs = to === undefined ? undefined : (parseInstant(to) ?? undefined);
+      const afterMinuteMs = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (afterMinuteMs === null) {
+        return sendProblem(
+          reply,
+          problem('invalid-parameter', 'The cursor was not issued by this API.', [
+            { field: 'cursor', message: 'must be a next_cursor from a previous page' },
+          ]),
+        );
+      }
+      if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) {
+        return sendProblem(
+          reply,
+          problem('invalid-parameter', 'The range is empty.', [
+            { field: 'to', message: 'must be after from' },
+          ]),
+        );
+      }
+      reply.header('vary', 'accept');
+      const chosen = negotiateFormat(format, request.headers.accept);
+      if (chosen !== 'json') return sendExport(reply, deps.store, userId, { fromMs, toMs }, chosen);
+      const page = await deps.store.minutes(userId, { fromMs, toMs }, { limit, afterMinuteMs });
+      if (!page)
+        return sendProblem(
+          reply,
+          problem('unknown-user', `There is no data for user ${JSON.stringify(userId)}.`),
+        );
+      return {
+        user_id: userId,
+        locations: page.rows.map(minuteBody),
+        next_cursor: page.nextAfterMinuteMs === null ? null : encodeCursor(page.nextAfterMinuteMs),
+      };
+    },
+  );
+}

@@ -1,0 +1,77 @@
+import { OwnTracksLocationSchema, OwnTracksMessageSchema } from '../../schemas/apps/owntracks.js';
+import type { PrepareOptions } from '../compose.js';
+import type { FieldError, Point, Result } from '../point.js';
+import { checkUserId, compileCheck, fixToPoint, instantTimestamp, kmhToMps } from './fix.js';
+
+/** Whose points these are: the OwnTracks user alone (default), or each of the user's devices apart. */
+export type OwnTracksUserIdMode = 'user' | 'user/device';
+
+/** Who sent a message, and where that was read from, to name it in errors (`X-Limit-U`, `topic`…). */
+export interface OwnTracksIdentity {
+  user: string | undefined;
+  device: string | undefined;
+  userField: string;
+  deviceField: string;
+}
+
+const checkMessage = compileCheck(OwnTracksMessageSchema);
+const checkLocation = compileCheck(OwnTracksLocationSchema);
+
+function userIdOf(identity: OwnTracksIdentity, mode: OwnTracksUserIdMode): Result<string> {
+  const missing: FieldError[] = [];
+  if (!identity.user) missing.push({ field: identity.userField, message: 'is required' });
+  if (mode === 'user/device' && !identity.device)
+    missing.push({ field: identity.deviceField, message: 'is required when user ids are user/device' });
+  if (missing.length > 0 || identity.user === undefined) return { ok: false, errors: missing };
+  const userId = mode === 'user' ? identity.user : `${identity.user}/${identity.device}`;
+  return checkUserId(userId, identity.userField);
+}
+
+/**
+ * An OwnTracks message as a point: null for a message of another `_type` (accepted and ignored), errors for a
+ * location that cannot be stored. `tst` is UTC, so no zone lookup happens; `vel` is converted from km/h to m/s.
+ */
+export function ownTracksToPoint(
+  message: unknown,
+  identity: OwnTracksIdentity,
+  mode: OwnTracksUserIdMode,
+  options: PrepareOptions = {},
+): Result<Point | null> {
+  const envelope = checkMessage(message);
+  if (!envelope.ok) return envelope;
+  if (envelope.value._type !== 'location') return { ok: true, value: null };
+  const location = checkLocation(message);
+  const userId = userIdOf(identity, mode);
+  if (!location.ok || !userId.ok) {
+    const errors = [...(location.ok ? [] : location.errors), ...(userId.ok ? [] : userId.errors)];
+    return { ok: false, errors };
+  }
+  const { tst, lat, lon, acc, vel } = location.value;
+  const fix = {
+    userId: userId.value,
+    timestamp: instantTimestamp(tst * 1000),
+    lat,
+    long: lon,
+    accuracy: acc ?? null,
+    speed: vel === undefined || vel < 0 ? null : kmhToMps(vel),
+  };
+  return fixToPoint(fix, options, 'tst');
+}
+
+/** User and device from an OwnTracks topic `…/USER/DEVICE` (its last two levels), as HTTP mode sends it. */
+export function identityFromTopic(topic: string | undefined): { user?: string; device?: string } {
+  const levels = topic?.split('/') ?? [];
+  if (levels.length < 3) return {};
+  return { user: levels.at(-2), device: levels.at(-1) };
+}
+
+/** User and device of an MQTT message on `PREFIX/USER/DEVICE`; null for any other topic. */
+export function identityFromMqttTopic(
+  prefix: string,
+  topic: string,
+): { user: string; device: string } | null {
+  if (!topic.startsWith(`${prefix}/`)) return null;
+  const levels = topic.slice(prefix.length + 1).split('/');
+  const [user, device] = levels;
+  return levels.length === 2 && user && device ? { user, device } : null;
+}

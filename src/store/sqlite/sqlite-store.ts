@@ -1,0 +1,130 @@
+import type Database from 'better-sqlite3';
+import type { IngestOutcome, Point } from '../../ingest/point.js';
+import {
+  createIngestBatch,
+  mappingErrors,
+  openDatabase,
+  prepareStatements,
+  settle,
+  type IngestBatch,
+  type SqliteSettings,
+  type SqliteStoreOptions,
+  type Statements,
+} from './sqlite-db.js';
+import { SqliteTokenStore } from './sqlite-tokens.js';
+import { ThreadWriter } from './sqlite-writer-client.js';
+import {
+  pageBounds,
+  pageOf,
+  type MinutePage,
+  type MinuteRange,
+  type PageRequest,
+  type Store,
+  type TokenStore,
+  type UserSummary,
+} from '../store.js';
+
+export { mapSqliteError, type SqliteSettings, type SqliteStoreOptions } from './sqlite-db.js';
+export { SCHEMA_VERSION } from './sqlite-migrations.js';
+
+/**
+ * Largest submission checked for resends before it goes to the writer: a lookup costs about 2 µs on the event
+ * loop, and a batch of new points pays one (the check stops at the first new point), so this only bounds the
+ * cost of a large batch that is all resends but its last point.
+ */
+const QUICK_RESEND_CHECK_MAX_POINTS = 64;
+const DUPLICATE: IngestOutcome = 'duplicate';
+
+/** The Store on one embedded SQLite file, for a single host. */
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #statements: Statements;
+  /** Ingest on a writer thread for a file; in process for :memory:, which no other connection can see. */
+  readonly #writer: ThreadWriter | IngestBatch;
+  readonly tokens: TokenStore;
+
+  constructor(options: SqliteStoreOptions) {
+    // This connection applies the migrations before the writer opens its own, and then serves the reads.
+    this.#db = mappingErrors(() => openDatabase(options));
+    this.#statements = prepareStatements(this.#db);
+    this.tokens = new SqliteTokenStore(this.#db);
+    this.#writer =
+      options.path === ':memory:' || options.writerThread === false
+        ? createIngestBatch(this.#db, this.#statements)
+        : new ThreadWriter(options);
+  }
+
+  ingest(points: readonly Point[]): Promise<IngestOutcome[]> {
+    if (points.length === 0) return Promise.resolve([]);
+    const writer = this.#writer;
+    if (!(writer instanceof ThreadWriter)) return settle(() => writer(points));
+    if (points.length > QUICK_RESEND_CHECK_MAX_POINTS) return writer.ingest(points);
+    return settle(() => this.#allCommitted(points)).then((resent) =>
+      resent ? points.map(() => DUPLICATE) : writer.ingest(points),
+    );
+  }
+
+  /**
+   * Whether every point's key is already committed, read on this connection. Such points are duplicates whatever
+   * happens next (a committed key is never taken back), so they need no transaction: a phone's resend is answered
+   * without the writer thread's round trip, which is most of what a duplicate costs (about 0.1 ms, BENCHMARKS.md),
+   * and even while another connection holds the write lock. The check stops at the first new point.
+   */
+  #allCommitted(points: readonly Point[]): boolean {
+    const { dedupeKeyExists } = this.#statements;
+    return points.every((point) => dedupeKeyExists.get(point.tsMs, point.userId) !== undefined);
+  }
+
+  users(): Promise<UserSummary[]> {
+    return settle(() => this.#statements.users.all());
+  }
+
+  minutes(userId: string, range: MinuteRange, page: PageRequest): Promise<MinutePage | null> {
+    return settle(() => this.#minutePage(userId, range, page));
+  }
+
+  pruneDedupeKeys(beforeMs: number): Promise<number> {
+    return settle(() => this.#statements.pruneDedupeKeys.run(beforeMs).changes);
+  }
+
+  health(): Promise<void> {
+    return settle(() => {
+      this.#statements.health.get();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#writer instanceof ThreadWriter) await this.#writer.close();
+    return settle(() => {
+      if (this.#db.open) this.#db.close();
+    });
+  }
+
+  settings(): SqliteSettings {
+    return mappingErrors(() => ({
+      journalMode: this.#db.pragma('journal_mode', { simple: true }) as string,
+      synchronous: this.#db.pragma('synchronous', { simple: true }) as number,
+      busyTimeoutMs: this.#db.pragma('busy_timeout', { simple: true }) as number,
+      schemaVersion: this.#db.pragma('user_version', { simple: true }) as number,
+    }));
+  }
+
+  #minutePage(userId: string, range: MinuteRange, page: PageRequest): MinutePage | null {
+    const bounds = pageBounds(range, page);
+    const fetched = this.#statements.minutePage.all(
+      userId,
+      bounds.fromMs,
+      bounds.afterMs,
+      bounds.toMs,
+      bounds.fetch,
+    );
+    if (fetched.length > 0) return pageOf(userId, fetched, page.limit);
+    return this.#statements.userExists.get(userId) === undefined
+      ? null
+      : { rows: [], nextAfterMinuteMs: null };
+  }
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}
