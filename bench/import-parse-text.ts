@@ -10,9 +10,9 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { generateSamples, type TraceSample } from '../src/tools/generate/trace.js';
-import { detectFormat } from '../src/import/detect.js';
-import { readCsv } from '../src/import/readers/csv.js';
-import { readOwnTracksRec } from '../src/import/readers/owntracks-rec.js';
+import { readCsv } from '../src/import/readers/csv/csv-reader.js';
+import { detectFormat } from '../src/import/readers/index.js';
+import { readOwnTracksRec } from '../src/import/readers/owntracks-rec/owntracks-rec-reader.js';
 import { openImportSource } from '../src/import/source.js';
 import type { FormatReader } from '../src/import/types.js';
 import { machine, table } from './lib/report.js';
@@ -121,7 +121,7 @@ try {
   const rows: Array<Array<string | number>> = [];
   for (const [label, file, reader] of files) {
     const source = await openImportSource(file);
-    const format = detectFormat(source.head, file);
+    const format = detectFormat(source.head);
     source.close();
     const contentBytes = statSync(file.replace(/\.gz$/, '')).size;
     const read = await median(file, readOnly);

@@ -23,9 +23,9 @@ import path from 'node:path';
 import { SaxesParser } from 'saxes';
 import { jsonParser } from 'stream-json/parser.js';
 import { generateSamples, type TraceSample } from '../src/tools/generate/trace.js';
-import { readGeoJson } from '../src/import/readers/geojson.js';
-import { readGpx } from '../src/import/readers/gpx.js';
-import { readTakeout } from '../src/import/readers/takeout.js';
+import { readGeoJson } from '../src/import/readers/geojson/geojson-reader.js';
+import { readGpx } from '../src/import/readers/gpx/gpx-reader.js';
+import { readTakeout } from '../src/import/readers/takeout/takeout-reader.js';
 import type { FormatReader } from '../src/import/types.js';
 import { machine, table } from './lib/report.js';
 

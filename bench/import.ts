@@ -12,11 +12,11 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { generateSamples, type TraceSample } from '../src/tools/generate/trace.js';
-import { checkFix } from '../src/import/engine-check.js';
+import { composePoint } from '../src/ingest/compose.js';
 import { importFiles } from '../src/import/engine.js';
-import { IMPORT_DEPS } from '../src/import/registry.js';
-import { storeSink } from '../src/import/sinks.js';
-import { IMPORT_FORMATS, type ImportFormat } from '../src/import/types.js';
+import { IMPORT_DEPS } from '../src/import/deps.js';
+import { storeDestination } from '../src/import/destinations.js';
+import { IMPORT_FORMATS, type ImportFormat } from '../src/import/readers/index.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { machine, ratio, round, table } from './lib/report.js';
 
@@ -122,7 +122,7 @@ async function readOnly(file: string, format: ImportFormat, check: boolean, user
   let records = 0;
   for await (const chunk of IMPORT_DEPS.reader(format)(opened.input, { path: file, user })) {
     records += chunk.length;
-    if (check) for (const record of chunk) if (record.ok) checkFix(record.fix);
+    if (check) for (const record of chunk) if (record.ok) composePoint(record.fix);
   }
   return records / ((performance.now() - began) / 1000);
 }
@@ -130,7 +130,7 @@ async function readOnly(file: string, format: ImportFormat, check: boolean, user
 async function importOnce(file: string, format: ImportFormat, db: string, user: string | undefined) {
   const store = openSqliteStore({ path: db });
   try {
-    const report = await importFiles([file], storeSink(store, format), IMPORT_DEPS, {
+    const report = await importFiles([file], storeDestination(store, format), IMPORT_DEPS, {
       user,
       format,
       batchSize: BATCH_SIZE,

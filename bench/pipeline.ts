@@ -4,7 +4,7 @@
  */
 import { find } from 'geo-tz';
 import { aggregate } from '../src/store/minutes.js';
-import { preparePoint } from '../src/ingest/compose.js';
+import { composePoint } from '../src/ingest/compose.js';
 import type { Point } from '../src/ingest/point.js';
 import { traceRows } from './lib/points.js';
 import { machine, table } from './lib/report.js';
@@ -22,7 +22,7 @@ const positions = Array.from<unknown, [number, number]>({ length: 2000 }, (_, i)
 ]);
 
 const rows = traceRows(50, 600, 3);
-rows.slice(0, 5000).forEach((row) => preparePoint(row)); // let the JIT settle
+rows.slice(0, 5000).forEach((row) => composePoint(row, { rules: 'put' })); // let the JIT settle
 // Best of three passes, as bench/pipeline-stages.ts measures: one pass is at the mercy of a GC or a busy core. The
 // points are not kept while timing: holding 215,302 of them made the pass about 1.7× slower (old-generation GC),
 // which says more about the heap than about the pipeline.
@@ -31,15 +31,15 @@ let valid = 0;
 const prepare = Math.min(
   ...Array.from({ length: ROUNDS }, () =>
     nsPer(rows.length, () => {
-      for (const row of rows) valid += +preparePoint(row).ok;
+      for (const row of rows) valid += +composePoint(row, { rules: 'put' }).ok;
     }),
   ),
 );
 const points: Point[] = rows.flatMap((row) => {
-  const prepared = preparePoint(row);
+  const prepared = composePoint(row, { rules: 'put' });
   return prepared.ok ? [prepared.value] : [];
 });
-if (valid !== points.length * ROUNDS) throw new Error('preparePoint answered differently between passes');
+if (valid !== points.length * ROUNDS) throw new Error('composePoint answered differently between passes');
 const aggregation = Math.min(
   ...Array.from({ length: ROUNDS }, () => nsPer(points.length, () => aggregate(points))),
 );
@@ -53,7 +53,7 @@ console.log(
   table(
     ['stage', 'ns/point'],
     [
-      ['validate + parse timestamp + zone + UTC (preparePoint)', Math.round(prepare)],
+      ['validate + parse timestamp + zone + UTC (composePoint)', Math.round(prepare)],
       ['aggregate per (user, minute)', Math.round(aggregation)],
       ['geo-tz lookup, cold (2,000 positions worldwide, first touch)', Math.round(cold)],
       ['geo-tz lookup, warm (the same positions again)', Math.round(warm)],

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { preparePoint } from '../src/ingest/compose.js';
+import { composePoint } from '../src/ingest/compose.js';
 import type { Point } from '../src/ingest/point.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -24,7 +24,7 @@ const MINUTES = Number(process.env.BENCH_MINUTES ?? 300);
 function preparedPoints(): Point[] {
   const points: Point[] = [];
   for (const row of uniqueRows(USERS, MINUTES)) {
-    const prepared = preparePoint(row);
+    const prepared = composePoint(row, { rules: 'put' });
     if (prepared.ok) points.push(prepared.value);
   }
   return points;

@@ -1,14 +1,13 @@
-import path from 'node:path';
+import { DATABASE_URL_FORMS, parseDatabaseUrl, type DatabaseConfig } from './store/backends.js';
+import { redactDatabaseUrl } from './store/database-url.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** `url` is the whole PostgreSQL connection URL, secrets included: pass it to the driver, never to a log. */
-export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
-
 export interface Config {
   port: number;
   host: string;
+  /** Which database, as its backend (src/store/backends.ts) read DATABASE_URL; secrets included: never log it. */
   database: DatabaseConfig;
   /** The text the operator gave with any password masked, for logs. */
   databaseUrl: string;
@@ -52,6 +51,9 @@ export type Settings = Partial<Record<SettingName, string>>;
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/locus.db';
 
+/** The help text of every command's `--database-url` flag. */
+export const DATABASE_URL_HELP = `${DATABASE_URL_FORMS} [DATABASE_URL, default ${DEFAULT_DATABASE_URL}]`;
+
 /** A setting that cannot be used; the message is one line that names it. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -76,35 +78,10 @@ function parseHost(text: string): string {
   return text;
 }
 
-export function parseDatabaseUrl(text: string): DatabaseConfig {
-  if (text === 'sqlite::memory:') return { kind: 'sqlite', path: ':memory:' };
-  if (text.startsWith('sqlite:')) {
-    const file = text.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (file === '')
-      throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/locus.db');
-    return { kind: 'sqlite', path: path.resolve(file) };
-  }
-  if (/^postgres(ql)?:\/\//.test(text)) return { kind: 'postgres', url: parsePostgresUrl(text) };
-  throw new ConfigError(
-    'DATABASE_URL',
-    `must be postgres://…, sqlite:FILE or sqlite::memory:, got ${JSON.stringify(redactDatabaseUrl(text))}`,
-  );
-}
-
-function parsePostgresUrl(text: string): string {
-  // The driver's own parser is lenient and would turn a typo into a connection to some default; this catches
-  // what is not a URL at all, so the operator hears about it at start-up rather than as a 503 later.
-  if (!URL.canParse(text)) {
-    throw new ConfigError('DATABASE_URL', `is not a valid URL: ${JSON.stringify(redactDatabaseUrl(text))}`);
-  }
-  return text;
-}
-
-/** The URL with its password (in the user part or a `password=` parameter) replaced by `***`, for logs. */
-export function redactDatabaseUrl(text: string): string {
-  return text
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)[^/?#]*@/i, '$1***@')
-    .replace(/([?&]password=)[^&#]*/gi, '$1***');
+function parseDatabase(text: string): DatabaseConfig {
+  const parsed = parseDatabaseUrl(text);
+  if ('problem' in parsed) throw new ConfigError('DATABASE_URL', parsed.problem);
+  return parsed.config;
 }
 
 function parseLogLevel(text: string): LogLevel {
@@ -214,7 +191,7 @@ export function loadConfig(settings: Settings): Config {
   return {
     port: parsePort(settings.PORT || '5000'),
     host: parseHost(settings.HOST || '0.0.0.0'),
-    database: parseDatabaseUrl(databaseUrl),
+    database: parseDatabase(databaseUrl),
     databaseUrl: redactDatabaseUrl(databaseUrl),
     logLevel: parseLogLevel(settings.LOG_LEVEL || 'info'),
     retentionMs: parseRetention(settings.DEDUPE_RETENTION || 'off'),

@@ -1,10 +1,11 @@
 import { pino } from 'pino';
 import { ConfigError, type Config } from './config.js';
-import { buildApp, type LocusApp } from './http/app.js';
+import { buildApp } from './http/app.js';
+import type { LocusApp } from './http/types.js';
 import type { MqttIngest } from './mqtt/owntracks-ingest.js';
 import { createMetrics } from './metrics/registry.js';
 import { GroupCommitter } from './store/group-commit.js';
-import { openStore } from './store/open.js';
+import { openStore } from './store/backends.js';
 import type { Store } from './store/store.js';
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;

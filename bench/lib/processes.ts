@@ -32,9 +32,9 @@ function peakRssMiB(pid: number | undefined): number {
   return kib / 1024;
 }
 
-async function start(args: string[], port: number, env: NodeJS.ProcessEnv): Promise<Server> {
+async function start(args: string[], port: number, env: NodeJS.ProcessEnv, cwd = ROOT): Promise<Server> {
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -58,14 +58,21 @@ export function startBare(port: number): Promise<Server> {
   return start(['--import', 'tsx', path.join(ROOT, 'bench/bare-server.ts')], port, {});
 }
 
-/** Locus as `npm start` runs it (the compiled build), with the given settings and options for node itself. */
+/**
+ * Locus as `npm start` runs it (the compiled build), with the given settings and options for node itself. `root`
+ * is the package whose build is started (run from that folder): this repository unless another checkout is given,
+ * as bench/ab.ts does for the build before a change.
+ */
 export function startLocus(
   port: number,
   env: NodeJS.ProcessEnv = {},
   nodeOptions: string[] = [],
+  root: string = ROOT,
 ): Promise<Server> {
-  return start([...nodeOptions, path.join(ROOT, 'dist/src/cli/main.js'), 'serve'], port, {
-    LOG_LEVEL: 'info',
-    ...env,
-  });
+  return start(
+    [...nodeOptions, path.join(root, 'dist/src/cli/main.js'), 'serve'],
+    port,
+    { LOG_LEVEL: 'info', ...env },
+    root,
+  );
 }

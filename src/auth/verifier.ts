@@ -67,7 +67,8 @@ export class TokenVerifier {
     if (!record || record.revokedMs !== null) return null;
     if (record.scope === 'admin') return { tokenId: record.id, userId: null };
     // A user token always has a user (the schema checks it); without one it must not turn into an admin.
-    return record.userId === null ? null : { tokenId: record.id, userId: record.userId };
+    // NFC, the form points are stored under (src/ingest/compose.ts), also for a token made before ids were normalised.
+    return record.userId === null ? null : { tokenId: record.id, userId: record.userId.normalize('NFC') };
   }
 
   #remember(hash: string, entry: Entry): void {

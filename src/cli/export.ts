@@ -1,10 +1,11 @@
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_DATABASE_URL, loadConfig, type DatabaseConfig } from '../config.js';
+import { DATABASE_URL_HELP, loadConfig } from '../config.js';
 import { parseInstant } from '../ingest/timestamp.js';
+import { missingDatabase, openStore, type DatabaseConfig } from '../store/backends.js';
 import type { MinuteRange } from '../store/store.js';
 
 // Declared here rather than imported from src/export, so that loading the CLI does not load the exporters.
@@ -41,10 +42,7 @@ export function exportCommand(io: ExportIo = {}): Command {
       new Option('--format <format>', 'file format [default: from the --out extension]').choices(FORMATS),
     )
     .option('--out <file>', 'write to FILE instead of stdout ("-" is stdout); replaced only once complete')
-    .option(
-      '--database-url <url>',
-      `postgres://…, sqlite:FILE [DATABASE_URL, default ${DEFAULT_DATABASE_URL}]`,
-    )
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (flags: ExportFlags, command: Command) => {
       const env = io.env ?? process.env;
       const database = loadConfig({ DATABASE_URL: flags.databaseUrl ?? env.DATABASE_URL }).database;
@@ -83,20 +81,20 @@ function rangeOf(flags: ExportFlags, command: Command): MinuteRange {
 async function runExport(flags: ExportFlags, command: Command, database: DatabaseConfig, stdout: Writable) {
   const format = formatOf(flags, command);
   const range = rangeOf(flags, command);
-  // Opening a SQLite file that is not there would create an empty database, and then report "no data".
-  if (database.kind === 'sqlite' && database.path !== ':memory:' && !existsSync(database.path)) {
-    command.error(`error: no database at ${database.path} (set DATABASE_URL or --database-url)`);
-  }
-  const [{ openStore }, { openMinuteReader }, { exportChunks }] = await Promise.all([
-    import('../store/open.js'),
+  // Opening a database that is not there could create an empty one, and then report "no data".
+  const missing = missingDatabase(database);
+  if (missing !== null) command.error(`error: ${missing} (set DATABASE_URL or --database-url)`);
+  const [{ openMinuteReader }, { exportChunks }] = await Promise.all([
     import('../export/minutes.js'),
     import('../export/formats.js'),
   ]);
   const store = await openStore(database);
   try {
-    const read = await openMinuteReader(store, flags.user, range);
-    if (!read) command.error(`error: there is no data for user ${JSON.stringify(flags.user)}`);
-    await write(Readable.from(exportChunks(format, read, flags.user)), flags.out, stdout, command);
+    // Users are stored under their id in Unicode NFC (src/ingest/compose.ts): --user may name one in any form.
+    const user = flags.user.normalize('NFC');
+    const read = await openMinuteReader(store, user, range);
+    if (!read) command.error(`error: there is no data for user ${JSON.stringify(user)}`);
+    await write(Readable.from(exportChunks(format, read, user)), flags.out, stdout, command);
   } finally {
     await store.close();
   }

@@ -1,9 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, DEFAULT_DATABASE_URL, loadConfig } from '../config.js';
-import { IMPORT_FORMATS, type ImportFormat } from '../import/types.js';
+import { ConfigError, DATABASE_URL_HELP, loadConfig } from '../config.js';
+import { IMPORT_FORMATS, type ImportFormat } from '../import/readers/index.js';
 import type { ImportDeps, ImportReport } from '../import/engine.js';
-import type { ImportSink } from '../import/sinks.js';
+import type { ImportDestination } from '../import/destinations.js';
+import { MAX_BATCH_POINTS } from '../ingest/limits.js';
+import { describeDatabase, openStore, type DatabaseConfig } from '../store/backends.js';
 import { StoreUnavailableError } from '../store/store.js';
 
 /** Where the command writes and what it reads; tests pass their own. */
@@ -52,10 +54,7 @@ export function importCommand(io: ImportIo = {}): Command {
         IMPORT_FORMATS,
       ),
     )
-    .option(
-      '--database-url <url>',
-      `postgres://…, sqlite:FILE [DATABASE_URL, default ${DEFAULT_DATABASE_URL}]`,
-    )
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .addOption(
       new Option(
         '--api <url>',
@@ -65,7 +64,7 @@ export function importCommand(io: ImportIo = {}): Command {
     .option('--token <token>', 'with --api: sent as Authorization: Bearer TOKEN [LOCUS_TOKEN]')
     .option(
       '--batch-size <n>',
-      'points per transaction (per request with --api, at most 10000)',
+      `points per transaction (per request with --api, at most ${MAX_BATCH_POINTS})`,
       positiveInteger,
       5000,
     )
@@ -113,17 +112,20 @@ async function importAll(
     import('../import/engine.js'),
     import('../import/progress.js'),
     io.deps ??
-      import('../import/registry.js').then((registry) =>
-        registry.importDeps({ owntracksUserId: config.owntracksUserId }),
+      import('../import/deps.js').then((real) =>
+        real.importDeps({ owntracksUserId: config.owntracksUserId }),
       ),
   ]);
   // The token may come from the environment, where it stays out of `ps` and the shell's history.
-  const sink = await openSink({ ...flags, token: flags.token ?? env.LOCUS_TOKEN }, config.database);
+  const destination = await openDestination(
+    { ...flags, token: flags.token ?? env.LOCUS_TOKEN },
+    config.database,
+  );
   const stop = interruption(io.signal, err);
   const progress = startImportProgress(await totalBytes(files), io.progress ?? process.stderr);
   let report: ImportReport;
   try {
-    report = await importFiles(files, sink, deps, {
+    report = await importFiles(files, destination, deps, {
       user: flags.user,
       format: flags.format,
       batchSize: flags.batchSize,
@@ -138,7 +140,7 @@ async function importAll(
   } finally {
     progress.stop();
     stop.release();
-    await sink.close();
+    await destination.close();
   }
   const code = exitCodeOf(report);
   for (const file of report.files) if (file.error !== null) err(`locus import: ${file.error}\n`);
@@ -155,21 +157,16 @@ async function checkUser(user: string | undefined): Promise<void> {
   if (!checked.ok) throw new UsageError(`--user ${checked.errors.map((e) => e.message).join(', ')}`);
 }
 
-async function openSink(
-  flags: ImportFlags,
-  database: ReturnType<typeof loadConfig>['database'],
-): Promise<ImportSink> {
-  const sinks = await import('../import/sinks.js');
+async function openDestination(flags: ImportFlags, database: DatabaseConfig): Promise<ImportDestination> {
+  const destinations = await import('../import/destinations.js');
   if (flags.api !== undefined) {
     if (!URL.canParse(flags.api))
       throw new UsageError(
         `--api must be a URL like http://localhost:5000, got ${JSON.stringify(flags.api)}`,
       );
-    return sinks.apiSink({ url: flags.api, token: flags.token });
+    return destinations.apiDestination({ url: flags.api, token: flags.token });
   }
-  const { openStore } = await import('../store/open.js');
-  const name = database.kind === 'sqlite' ? `sqlite:${database.path}` : 'PostgreSQL';
-  return sinks.storeSink(await openStore(database), name);
+  return destinations.storeDestination(await openStore(database), describeDatabase(database));
 }
 
 /** The files' sizes on disk together, for the progress bar; a file that cannot be read counts 0 (it fails later). */

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { DEFAULT_DATABASE_URL, parseDatabaseUrl, redactDatabaseUrl } from '../config.js';
+import { DATABASE_URL_HELP, loadConfig } from '../config.js';
+import { migrateStore } from '../store/backends.js';
 
 interface MigrateFlags {
   databaseUrl?: string;
@@ -20,37 +21,10 @@ export function migrateCommand(io: MigrateIo = {}): Command {
     .description(
       'apply pending schema migrations to the database and exit (serve also does this at start-up)',
     )
-    .option(
-      '--database-url <url>',
-      `postgres://…, sqlite:FILE [DATABASE_URL, default ${DEFAULT_DATABASE_URL}]`,
-    )
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (flags: MigrateFlags) => {
-      const text = flags.databaseUrl ?? (process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
-      const message = await migrate(text);
-      (io.stdout ?? process.stdout).write(`locus: ${redactDatabaseUrl(text)}: ${message}\n`);
+      const config = loadConfig({ DATABASE_URL: flags.databaseUrl ?? process.env.DATABASE_URL });
+      const message = await migrateStore(config.database);
+      (io.stdout ?? process.stdout).write(`locus: ${config.databaseUrl}: ${message}\n`);
     });
-}
-
-async function migrate(text: string): Promise<string> {
-  const database = parseDatabaseUrl(text);
-  if (database.kind === 'postgres') {
-    const { PostgresStore } = await import('../store/postgres/postgres-store.js');
-    const store = new PostgresStore({ url: database.url });
-    try {
-      const { from, to } = await store.migrate();
-      return from === to
-        ? `schema already at version ${to}`
-        : `schema migrated from version ${from} to ${to}`;
-    } finally {
-      await store.close();
-    }
-  }
-  // SQLite migrates whenever a file is opened.
-  const { openSqliteStore } = await import('../store/sqlite/sqlite-store.js');
-  const store = openSqliteStore({ path: database.path });
-  try {
-    return `schema at version ${store.settings().schemaVersion}`;
-  } finally {
-    await store.close();
-  }
 }

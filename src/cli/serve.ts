@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { loadConfig, type Settings } from '../config.js';
+import { DATABASE_URL_HELP, loadConfig, type Settings } from '../config.js';
 
 interface ServeFlags {
   port?: string;
@@ -42,10 +42,7 @@ export function serveCommand(): Command {
     .description('run the HTTP API (settings from flags, else the environment)')
     .option('--port <port>', 'TCP port [PORT, default 5000]')
     .option('--host <host>', 'address to listen on [HOST, default 0.0.0.0]')
-    .option(
-      '--database-url <url>',
-      'postgres://…, sqlite:FILE or sqlite::memory: [DATABASE_URL, default sqlite:./data/locus.db]',
-    )
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [LOG_LEVEL, default info]')
     .option(
       '--dedupe-retention <duration>',

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { DEFAULT_DATABASE_URL, loadConfig } from '../config.js';
+import { DATABASE_URL_HELP, loadConfig } from '../config.js';
 import { isUserId } from '../schemas/ajv.js';
+import { openStore } from '../store/backends.js';
 import type { TokenRecord, TokenStore } from '../store/store.js';
 
 /** Where the command writes and what it reads; tests pass their own. */
@@ -21,10 +22,7 @@ interface CreateFlags extends DatabaseFlags {
   label?: string;
 }
 
-const DATABASE_OPTION = [
-  '--database-url <url>',
-  `postgres://…, sqlite:FILE [DATABASE_URL, default ${DEFAULT_DATABASE_URL}]`,
-] as const;
+const DATABASE_OPTION = ['--database-url <url>', DATABASE_URL_HELP] as const;
 
 /** Runs `work` on the tokens of the database the flags (else the environment) name, then closes it. */
 async function withTokens<T>(
@@ -34,7 +32,6 @@ async function withTokens<T>(
 ): Promise<T> {
   const env = io.env ?? process.env;
   const { database } = loadConfig({ DATABASE_URL: flags.databaseUrl ?? env.DATABASE_URL });
-  const { openStore } = await import('../store/open.js');
   const store = await openStore(database);
   try {
     return await work(store.tokens);
@@ -47,10 +44,14 @@ function checkUser(command: Command, flags: CreateFlags): string | null {
   if (flags.admin && flags.user !== undefined)
     command.error('error: an admin token is for every user: give --admin or --user, not both');
   if (flags.admin) return null;
-  const user = flags.user;
+  // The id in Unicode NFC, as points are stored under it (src/ingest/compose.ts); its length in code points.
+  const user = flags.user?.normalize('NFC');
   if (user === undefined) return command.error('error: give --user <id> (or --admin for every user)');
-  if (user.length === 0 || user.length > 128 || !isUserId(user))
-    command.error('error: --user must be 1–128 characters with no control characters');
+  const length = [...user].length;
+  if (length === 0 || length > 128 || !isUserId(user))
+    command.error(
+      'error: --user must be 1–128 characters with no control characters, no format or bidi characters, not . or ..',
+    );
   return user;
 }
 

@@ -1,14 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyServerOptions,
-  type RawReplyDefaultExpression,
-  type RawRequestDefaultExpression,
-  type RawServerDefault,
-} from 'fastify';
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import type { OwnTracksUserIdMode } from '../ingest/apps/owntracks.js';
 import { createAjv } from '../schemas/ajv.js';
 import { GroupCommitter } from '../store/group-commit.js';
@@ -27,42 +19,16 @@ import {
   registerOverloadShedding,
   type OverloadLimits,
 } from './plugins/overload.js';
-import { parseJsonBody } from './strict-body.js';
+import { bufferParser, parseJsonBody } from './strict-body.js';
 import { DEFAULT_SERVER_TIMEOUTS, timeoutOptions, type ServerTimeouts } from './plugins/timeouts.js';
 import { problem, sendProblem } from './problem.js';
 import { registerDashboard, type DashboardOptions } from './routes/read/dashboard.js';
+import { registerLiveFeed, type LiveFeedOptions } from './routes/read/events.js';
 import { registerExportRoutes } from './routes/read/export.js';
 import { registerHealthRoutes } from './routes/health.js';
-import { registerLocationRoutes } from './routes/ingest/location.js';
-import { registerBatchRoutes } from './routes/ingest/locations-batch.js';
-import { registerOsmAndRoutes } from './routes/ingest/osmand.js';
-import { registerOverlandRoutes } from './routes/ingest/overland.js';
-import { registerOwnTracksRoutes } from './routes/ingest/owntracks.js';
+import { registerIngestRoutes } from './routes/ingest/index.js';
 import { registerUserRoutes } from './routes/read/users.js';
-
-export type LocusApp = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
->;
-
-/** What the routes need, built once per app. */
-export interface LocusDeps {
-  store: Store;
-  committer: GroupCommitter;
-  /** The oldest event time still accepted (dedupe retention), or undefined when everything is kept. */
-  oldestAcceptedMs: () => number | undefined;
-  /** OwnTracks points belong to the user (`alice`) or to each of the user's devices (`alice/phone`). */
-  owntracksUserId: OwnTracksUserIdMode;
-  /** Why Locus cannot take points right now apart from the store (e.g. no MQTT broker), or null. */
-  notReadyReason: () => string | null;
-  /** Whether requests need a token (the API description says so). */
-  authRequired: boolean;
-  /** Whether requests are rate limited (the API description says so). */
-  rateLimited: boolean;
-}
+import type { LocusApp, LocusDeps } from './types.js';
 
 export interface AppAuthOptions {
   /** Require a token on every route but the health checks, the API description and the dashboard's page. */
@@ -85,8 +51,11 @@ export interface AppOptions {
   owntracksUserId?: OwnTracksUserIdMode;
   /** Readiness beyond the store, for /readyz: a reason when not ready, null when ready. */
   notReadyReason?: () => string | null;
-  /** Dashboard settings: the base map (`tileUrl`, without which it draws a grid), where its assets are. */
-  dashboard?: Omit<DashboardOptions, 'store'>;
+  /**
+   * Dashboard settings: the base map (`tileUrl`, without which it draws a grid), where its assets are, and how
+   * often its live feed polls and keeps idle streams open.
+   */
+  dashboard?: DashboardOptions & Pick<LiveFeedOptions, 'liveIntervalMs' | 'heartbeatMs'>;
   /** Tokens; off (anyone may do anything) when absent. */
   auth?: AppAuthOptions;
   /** Requests per token (per client address without one); none when absent or null. */
@@ -149,17 +118,7 @@ function installValidators(app: LocusApp): void {
 function installBodyParsers(app: LocusApp): void {
   // Only JSON is accepted: anything else (text/plain included) is answered 415, not parsed as a string.
   app.removeContentTypeParser(['text/plain', 'application/json']);
-  const parseJson = (
-    _request: unknown,
-    body: Buffer,
-    done: (error: Error | null, value?: unknown) => void,
-  ) => {
-    try {
-      done(null, parseJsonBody(body));
-    } catch (error) {
-      done(error as Error);
-    }
-  };
+  const parseJson = bufferParser(parseJsonBody);
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJson);
   app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'buffer' }, parseJson);
 }
@@ -191,6 +150,7 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
   const deps: LocusDeps = {
     store: options.store,
     committer,
+    metrics,
     oldestAcceptedMs: () => (retentionMs === null ? undefined : now() - retentionMs),
     owntracksUserId: options.owntracksUserId ?? 'user',
     notReadyReason: options.notReadyReason ?? (() => null),
@@ -239,16 +199,14 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
     },
     options.rateLimit ?? null,
   );
-  registerLocationRoutes(app, deps);
-  await registerBatchRoutes(app, deps);
-  await registerOwnTracksRoutes(app, deps);
-  registerOverlandRoutes(app, deps);
-  await registerOsmAndRoutes(app, deps);
+  await registerIngestRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerExportRoutes(app, deps);
-  registerDashboard(app, {
-    ...options.dashboard,
+  registerDashboard(app, options.dashboard ?? {});
+  registerLiveFeed(app, {
     store: options.store,
+    liveIntervalMs: options.dashboard?.liveIntervalMs,
+    heartbeatMs: options.dashboard?.heartbeatMs,
     authRequired: deps.authRequired,
     rateLimited: deps.rateLimited,
     tokenStreamMaxMs: options.auth?.tokenCacheTtlMs,

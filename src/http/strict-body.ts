@@ -60,3 +60,18 @@ function decodeComponent(text: string): string {
     );
   }
 }
+
+/** A Fastify buffer body parser from a function that parses a whole body or throws (answered as a bad body). */
+export function bufferParser(parse: (body: Buffer) => unknown) {
+  return (_request: unknown, body: Buffer, done: (error: Error | null, value?: unknown) => void): void => {
+    let value: unknown;
+    try {
+      value = parse(body);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    // Outside the try: whatever Fastify does next must not be taken for a bad body, nor call done twice.
+    done(null, value);
+  };
+}

@@ -2,35 +2,35 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Point } from '../ingest/point.js';
 import { BatchWriter } from './engine-writer.js';
-import type { ImportBatch, ImportSink, SinkResult } from './sinks.js';
+import type { ImportBatch, ImportDestination, DestinationResult } from './destinations.js';
 
 function batchOf(tsMs: number): ImportBatch {
   const point: Point = { userId: 'a1', tsMs, lat: 1, long: 2, accuracy: null, speed: null };
   return { points: [point], fixes: [] };
 }
 
-/** A sink whose batches settle when the test says so, in any order. */
-function manualSink() {
-  const pending = new Map<number, { resolve: (r: SinkResult) => void; reject: (e: Error) => void }>();
-  const sink: ImportSink = {
+/** A destination whose batches settle when the test says so, in any order. */
+function manualDestination() {
+  const pending = new Map<number, { resolve: (r: DestinationResult) => void; reject: (e: Error) => void }>();
+  const destination: ImportDestination = {
     name: 'manual',
     maxBatchSize: 10,
     needsFixes: false,
     concurrency: 4,
     write: (batch) =>
-      new Promise<SinkResult>((resolve, reject) =>
+      new Promise<DestinationResult>((resolve, reject) =>
         pending.set(batch.points[0]?.tsMs ?? -1, { resolve, reject }),
       ),
     close: () => Promise.resolve(),
   };
-  return { sink, pending };
+  return { destination, pending };
 }
 
 describe('BatchWriter', () => {
   it('counts a batch that committed after another one failed: it is in the database', async () => {
-    const { sink, pending } = manualSink();
+    const { destination, pending } = manualDestination();
     const counted: number[] = [];
-    const writer = new BatchWriter(sink, (batch) => counted.push(batch.points[0]?.tsMs ?? -1));
+    const writer = new BatchWriter(destination, (batch) => counted.push(batch.points[0]?.tsMs ?? -1));
     await writer.submit(batchOf(1));
     await writer.submit(batchOf(2));
     pending.get(1)?.reject(new Error('server gone'));

@@ -1,4 +1,4 @@
-import type { ImportBatch, ImportSink, SinkResult } from './sinks.js';
+import type { ImportBatch, ImportDestination, DestinationResult } from './destinations.js';
 
 interface InFlight {
   done: Promise<void>;
@@ -11,7 +11,7 @@ function keyOf(userId: string, tsMs: number): string {
 }
 
 /**
- * Hands batches to a sink in file order, with at most `sink.concurrency` in flight, and stops at the first failure.
+ * Hands batches to a destination in file order, with at most `destination.concurrency` in flight, and stops at the first failure.
  *
  * TRICKY: batches in flight together may commit in any order (several requests to a server, its group commit), and
  * of two copies of a point the first committed wins. Deduplicating the import's own keys here would need every key
@@ -21,13 +21,16 @@ function keyOf(userId: string, tsMs: number): string {
  * offered first, and the result is the one-by-one result whatever the commit order of unrelated batches.
  */
 export class BatchWriter {
-  readonly #sink: ImportSink;
-  readonly #onResult: (batch: ImportBatch, result: SinkResult) => void;
+  readonly #destination: ImportDestination;
+  readonly #onResult: (batch: ImportBatch, result: DestinationResult) => void;
   readonly #inFlight = new Set<InFlight>();
   #failure: { error: unknown } | null = null;
 
-  constructor(sink: ImportSink, onResult: (batch: ImportBatch, result: SinkResult) => void) {
-    this.#sink = sink;
+  constructor(
+    destination: ImportDestination,
+    onResult: (batch: ImportBatch, result: DestinationResult) => void,
+  ) {
+    this.#destination = destination;
     this.#onResult = onResult;
   }
 
@@ -35,7 +38,7 @@ export class BatchWriter {
   async submit(batch: ImportBatch): Promise<void> {
     if (batch.points.length === 0) return this.#throwIfFailed();
     const keys =
-      this.#sink.concurrency > 1 ? new Set(batch.points.map((p) => keyOf(p.userId, p.tsMs))) : null;
+      this.#destination.concurrency > 1 ? new Set(batch.points.map((p) => keyOf(p.userId, p.tsMs))) : null;
     for (;;) {
       this.#throwIfFailed();
       const waitFor = this.#blocking(keys);
@@ -43,7 +46,7 @@ export class BatchWriter {
       await Promise.race(waitFor);
     }
     const entry: InFlight = { keys, done: Promise.resolve() };
-    entry.done = this.#sink.write(batch).then(
+    entry.done = this.#destination.write(batch).then(
       (result) => {
         this.#inFlight.delete(entry);
         // A batch that committed is counted even after another one failed: it is in the database.
@@ -70,7 +73,7 @@ export class BatchWriter {
 
   #blocking(keys: Set<string> | null): Promise<void>[] {
     const inFlight = [...this.#inFlight];
-    if (inFlight.length >= this.#sink.concurrency) return inFlight.map((f) => f.done);
+    if (inFlight.length >= this.#destination.concurrency) return inFlight.map((f) => f.done);
     if (keys === null) return [];
     return inFlight.filter((f) => f.keys !== null && sharesAKey(f.keys, keys)).map((f) => f.done);
   }

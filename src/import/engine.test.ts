@@ -1,16 +1,22 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { IngestOutcome, Point } from '../ingest/point.js';
+import type { IngestOutcome, Point, RawFix } from '../ingest/point.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { exitCodeOf, importFiles, type ImportDeps, type ImportOptions } from './engine.js';
 import { BatchWriter } from './engine-writer.js';
-import { SinkError, storeSink, type ImportBatch, type ImportSink, type SinkResult } from './sinks.js';
-import { UnreadableFileError, type ImportFix, type ImportRecord } from './types.js';
+import {
+  DestinationError,
+  storeDestination,
+  type ImportBatch,
+  type ImportDestination,
+  type DestinationResult,
+} from './destinations.js';
+import { UnreadableFileError, type ImportRecord } from './types.js';
 
 /** A valid fix `i` seconds after 2017-01-01 13:00:00 New York time, unless overridden. */
-function fix(i: number, overrides: Partial<ImportFix> = {}): ImportFix {
+function fix(i: number, overrides: Partial<RawFix> = {}): RawFix {
   const s = 5 + i;
   const time = `13:${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
   return {
@@ -24,7 +30,7 @@ function fix(i: number, overrides: Partial<ImportFix> = {}): ImportFix {
   };
 }
 
-function ok(f: ImportFix, line: number): ImportRecord {
+function ok(f: RawFix, line: number): ImportRecord {
   return { ok: true, fix: f, at: { line } };
 }
 
@@ -55,32 +61,37 @@ function fakeDeps(files: Record<string, FakeFile>): ImportDeps {
   };
 }
 
-/** A sink that keeps every batch and says each point is new. */
-function recordingSink(options: { maxBatchSize?: number; failOnBatch?: number } = {}) {
+/** A destination that keeps every batch and says each point is new. */
+function recordingDestination(options: { maxBatchSize?: number; failOnBatch?: number } = {}) {
   const batches: Point[][] = [];
-  const sink: ImportSink = {
+  const destination: ImportDestination = {
     name: 'test',
     maxBatchSize: options.maxBatchSize ?? 100_000,
     needsFixes: false,
     concurrency: 1,
     write: ({ points }) => {
-      if (batches.length + 1 === options.failOnBatch) return Promise.reject(new SinkError('disk on fire'));
+      if (batches.length + 1 === options.failOnBatch)
+        return Promise.reject(new DestinationError('disk on fire'));
       batches.push([...points]);
       return Promise.resolve({ stored: points.length, duplicates: 0, rejected: [] });
     },
     close: () => Promise.resolve(),
   };
-  return { sink, batches };
+  return { destination, batches };
 }
 
-async function run(files: Record<string, FakeFile>, sink: ImportSink, options: ImportOptions = {}) {
-  return importFiles(Object.keys(files), sink, fakeDeps(files), options);
+async function run(
+  files: Record<string, FakeFile>,
+  destination: ImportDestination,
+  options: ImportOptions = {},
+) {
+  return importFiles(Object.keys(files), destination, fakeDeps(files), options);
 }
 
 describe('importFiles', () => {
   it('sends the points in file order, in batches of the batch size, the last one partial', async () => {
-    const { sink, batches } = recordingSink();
-    const report = await run({ 'a.csv': [lines(7), lines(5, 7)] }, sink, { batchSize: 5 });
+    const { destination, batches } = recordingDestination();
+    const report = await run({ 'a.csv': [lines(7), lines(5, 7)] }, destination, { batchSize: 5 });
     assert.deepEqual(
       batches.map((b) => b.length),
       [5, 5, 2],
@@ -99,17 +110,17 @@ describe('importFiles', () => {
   });
 
   it('makes no empty batch when the points fill the last one exactly', async () => {
-    const { sink, batches } = recordingSink();
-    await run({ 'a.csv': [lines(8)] }, sink, { batchSize: 4 });
+    const { destination, batches } = recordingDestination();
+    await run({ 'a.csv': [lines(8)] }, destination, { batchSize: 4 });
     assert.deepEqual(
       batches.map((b) => b.length),
       [4, 4],
     );
   });
 
-  it('caps the batch size at what the sink takes', async () => {
-    const { sink, batches } = recordingSink({ maxBatchSize: 3 });
-    await run({ 'a.csv': [lines(7)] }, sink, { batchSize: 1000 });
+  it('caps the batch size at what the destination takes', async () => {
+    const { destination, batches } = recordingDestination({ maxBatchSize: 3 });
+    await run({ 'a.csv': [lines(7)] }, destination, { batchSize: 1000 });
     assert.deepEqual(
       batches.map((b) => b.length),
       [3, 3, 1],
@@ -117,17 +128,17 @@ describe('importFiles', () => {
   });
 
   it('refuses a batch size below 1', async () => {
-    const { sink } = recordingSink();
-    await assert.rejects(run({ 'a.csv': [lines(1)] }, sink, { batchSize: 0 }), RangeError);
+    const { destination } = recordingDestination();
+    await assert.rejects(run({ 'a.csv': [lines(1)] }, destination, { batchSize: 0 }), RangeError);
   });
 
   it('resolves UTC like PUT /location: local wall time at the position, or the offset given', async () => {
-    const { sink, batches } = recordingSink();
+    const { destination, batches } = recordingDestination();
     const records = [
       ok(fix(0, { timestamp: '2017-01-01 13:05:12' }), 2),
       ok(fix(0, { timestamp: '2017-01-01T13:05:12.9999+01:00' }), 3),
     ];
-    await run({ 'a.csv': [records] }, sink);
+    await run({ 'a.csv': [records] }, destination);
     assert.deepEqual(
       batches.flat().map((p) => new Date(p.tsMs).toISOString()),
       ['2017-01-01T18:05:12.000Z', '2017-01-01T12:05:12.999Z'],
@@ -135,7 +146,7 @@ describe('importFiles', () => {
   });
 
   it('skips invalid points and counts them by field and reason, with where each is', async () => {
-    const { sink, batches } = recordingSink();
+    const { destination, batches } = recordingDestination();
     const records: ImportRecord[] = [
       ok(fix(0, { lat: 91 }), 2),
       ok(fix(1), 3),
@@ -145,7 +156,7 @@ describe('importFiles', () => {
       ok(fix(4, { timestamp: '2017-02-30 10:00:00' }), 7),
       ok(fix(5, { user_id: '' }), 8),
     ];
-    const report = await run({ 'a.csv': [records] }, sink, { maxExamples: 2 });
+    const report = await run({ 'a.csv': [records] }, destination, { maxExamples: 2 });
     assert.equal(batches.flat().length, 1);
     const [file] = report.files;
     assert.equal(file?.read, 7);
@@ -167,29 +178,29 @@ describe('importFiles', () => {
   });
 
   it('names the position of an XML or JSON record by its item index', async () => {
-    const { sink } = recordingSink();
+    const { destination } = recordingDestination();
     const records: ImportRecord[] = [{ ok: true, fix: fix(0, { long: 200 }), at: { item: 3 } }];
-    const report = await run({ 'a.gpx': [records] }, sink);
+    const report = await run({ 'a.gpx': [records] }, destination);
     assert.equal(report.files[0]?.rejected_by_reason[0]?.first_at, 'a.gpx#3');
   });
 
   it('stores points without accuracy or speed, and counts them', async () => {
-    const { sink, batches } = recordingSink();
+    const { destination, batches } = recordingDestination();
     const records = [
       ok(fix(0, { accuracy: null }), 2),
       ok(fix(1, { speed: null }), 3),
       ok(fix(2, { accuracy: null, speed: null }), 4),
     ];
-    const report = await run({ 'a.csv': [records] }, sink);
+    const report = await run({ 'a.csv': [records] }, destination);
     assert.equal(batches.flat().length, 3);
     assert.equal(report.files[0]?.missing_accuracy, 2);
     assert.equal(report.files[0]?.missing_speed, 2);
   });
 
   it('reports a file it cannot open or recognise in one line, and goes on with the next', async () => {
-    const { sink, batches } = recordingSink();
+    const { destination, batches } = recordingDestination();
     const files = { 'a.txt': [lines(2)], 'b.csv': [lines(3)] };
-    const report = await importFiles(['missing.csv', 'a.txt', 'b.csv'], sink, fakeDeps(files));
+    const report = await importFiles(['missing.csv', 'a.txt', 'b.csv'], destination, fakeDeps(files));
     assert.equal(report.outcome, 'unreadable');
     assert.equal(exitCodeOf(report), 1);
     assert.deepEqual(
@@ -204,20 +215,20 @@ describe('importFiles', () => {
   });
 
   it('reads with the forced format instead of detecting one', async () => {
-    const { sink, batches } = recordingSink();
-    const report = await run({ 'a.txt': [lines(2)] }, sink, { format: 'owntracks-rec' });
+    const { destination, batches } = recordingDestination();
+    const report = await run({ 'a.txt': [lines(2)] }, destination, { format: 'owntracks-rec' });
     assert.equal(report.files[0]?.format, 'owntracks-rec');
     assert.equal(batches.flat().length, 2);
   });
 
   it('stores what came before the point where a file turns out unreadable', async () => {
-    const { sink, batches } = recordingSink();
+    const { destination, batches } = recordingDestination();
     const report = await run(
       {
         'a.gpx': { chunks: [lines(3)], thenThrow: new UnreadableFileError('a.gpx: unclosed tag at line 9') },
         'b.csv': [lines(1)],
       },
-      sink,
+      destination,
     );
     assert.equal(batches.flat().length, 4);
     assert.deepEqual(
@@ -231,7 +242,7 @@ describe('importFiles', () => {
   });
 
   it('names the file in the reason when the reader did not', async () => {
-    const { sink } = recordingSink();
+    const { destination } = recordingDestination();
     const report = await run(
       {
         'a.gpx': { chunks: [], thenThrow: new UnreadableFileError('GPX files carry no user: pass --user') },
@@ -240,7 +251,7 @@ describe('importFiles', () => {
           thenThrow: Object.assign(new Error('unexpected end of file'), { code: 'Z_BUF_ERROR' }),
         },
       },
-      sink,
+      destination,
     );
     assert.deepEqual(
       report.files.map((f) => f.error),
@@ -249,16 +260,16 @@ describe('importFiles', () => {
   });
 
   it('lets an error that is not about the file (a bug) through', async () => {
-    const { sink } = recordingSink();
+    const { destination } = recordingDestination();
     await assert.rejects(
-      run({ 'a.csv': { chunks: [lines(1)], thenThrow: new TypeError('oops') } }, sink),
+      run({ 'a.csv': { chunks: [lines(1)], thenThrow: new TypeError('oops') } }, destination),
       /oops/,
     );
   });
 
-  it('stops at a sink failure, reads no further file, and says so', async () => {
-    const { sink, batches } = recordingSink({ failOnBatch: 3 });
-    const report = await run({ 'a.csv': [lines(20)], 'b.csv': [lines(5)] }, sink, { batchSize: 4 });
+  it('stops at a destination failure, reads no further file, and says so', async () => {
+    const { destination, batches } = recordingDestination({ failOnBatch: 3 });
+    const report = await run({ 'a.csv': [lines(20)], 'b.csv': [lines(5)] }, destination, { batchSize: 4 });
     assert.equal(report.outcome, 'store-failed');
     assert.equal(exitCodeOf(report), 1);
     assert.equal(report.files.length, 1);
@@ -282,7 +293,7 @@ describe('importFiles', () => {
         return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
       },
     }) as Store;
-    const report = await run({ 'a.csv': [lines(50)] }, storeSink(failing, 'test'), { batchSize: 20 });
+    const report = await run({ 'a.csv': [lines(50)] }, storeDestination(failing, 'test'), { batchSize: 20 });
     assert.equal(report.outcome, 'store-failed');
     assert.match(report.files[0]?.error ?? '', /^the database failed: SQLITE_FULL/);
     assert.equal(report.files[0]?.stored, 40);
@@ -293,17 +304,17 @@ describe('importFiles', () => {
   it('counts stored and duplicate points as the store answers them', async (t) => {
     const store = openSqliteStore({ path: ':memory:' });
     t.after(() => store.close());
-    const sink = storeSink(store, 'test');
-    const first = await run({ 'a.csv': [lines(10), lines(2)] }, sink, { batchSize: 3 });
+    const destination = storeDestination(store, 'test');
+    const first = await run({ 'a.csv': [lines(10), lines(2)] }, destination, { batchSize: 3 });
     assert.deepEqual([first.files[0]?.stored, first.files[0]?.duplicates], [10, 2]);
-    const again = await run({ 'a.csv': [lines(10), lines(2)] }, sink, { batchSize: 7 });
+    const again = await run({ 'a.csv': [lines(10), lines(2)] }, destination, { batchSize: 7 });
     assert.deepEqual([again.files[0]?.stored, again.files[0]?.duplicates], [0, 12]);
   });
 
   it('on abort, stores the batch being filled, reads no further and says interrupted', async () => {
     const controller = new AbortController();
-    const { sink, batches } = recordingSink();
-    const report = await run({ 'a.csv': [lines(6), lines(6, 6)], 'b.csv': [lines(3)] }, sink, {
+    const { destination, batches } = recordingDestination();
+    const report = await run({ 'a.csv': [lines(6), lines(6, 6)], 'b.csv': [lines(3)] }, destination, {
       batchSize: 4,
       signal: controller.signal,
       onProgress: () => controller.abort(), // Ctrl-C after the first chunk: one batch sent, two points waiting
@@ -322,13 +333,16 @@ describe('importFiles', () => {
 
   it('on abort while a batch commits, reads no further record', async () => {
     const controller = new AbortController();
-    const { sink, batches } = recordingSink();
-    const write = sink.write.bind(sink);
-    sink.write = (batch) => {
+    const { destination, batches } = recordingDestination();
+    const write = destination.write.bind(destination);
+    destination.write = (batch) => {
       controller.abort();
       return write(batch);
     };
-    const report = await run({ 'a.csv': [lines(6)] }, sink, { batchSize: 4, signal: controller.signal });
+    const report = await run({ 'a.csv': [lines(6)] }, destination, {
+      batchSize: 4,
+      signal: controller.signal,
+    });
     assert.deepEqual(
       batches.map((b) => b.length),
       [4],
@@ -336,9 +350,9 @@ describe('importFiles', () => {
     assert.equal(report.files[0]?.read, 4);
   });
 
-  it('maps points the sink refuses back to their lines', async () => {
-    const sink: ImportSink = {
-      ...recordingSink().sink,
+  it('maps points the destination refuses back to their lines', async () => {
+    const destination: ImportDestination = {
+      ...recordingDestination().destination,
       write: ({ points }) =>
         Promise.resolve({
           stored: points.length - 1,
@@ -346,7 +360,7 @@ describe('importFiles', () => {
           rejected: [{ index: 1, errors: [{ field: 'accuracy', message: 'must be a number, not null' }] }],
         }),
     };
-    const report = await run({ 'a.csv': [lines(2), lines(3, 2)] }, sink, { batchSize: 3 });
+    const report = await run({ 'a.csv': [lines(2), lines(3, 2)] }, destination, { batchSize: 3 });
     assert.deepEqual(
       report.files[0]?.rejected_examples.map((e) => e.at),
       ['a.csv:3', 'a.csv:6'],
@@ -355,9 +369,9 @@ describe('importFiles', () => {
   });
 
   it('reports progress in bytes and records across files', async () => {
-    const { sink } = recordingSink();
+    const { destination } = recordingDestination();
     const seen: Array<[number, number, number]> = [];
-    await run({ 'a.csv': [lines(2)], 'b.csv': [lines(3)] }, sink, {
+    await run({ 'a.csv': [lines(2)], 'b.csv': [lines(3)] }, destination, {
       onProgress: (p) => seen.push([p.fileIndex, p.bytes, p.records]),
     });
     assert.deepEqual(seen.at(-1), [1, 200, 5]);
@@ -371,16 +385,16 @@ describe('BatchWriter', () => {
     return { points, fixes };
   }
 
-  /** A sink whose writes finish only when the test says, to see which are in flight together. */
-  function heldSink(concurrency: number) {
+  /** A destination whose writes finish only when the test says, to see which are in flight together. */
+  function heldDestination(concurrency: number) {
     const pending: Array<{ seconds: number[]; finish: () => void }> = [];
-    const sink: ImportSink = {
+    const destination: ImportDestination = {
       name: 'held',
       maxBatchSize: 100,
       needsFixes: false,
       concurrency,
       write: ({ points }) =>
-        new Promise<SinkResult>((resolve) =>
+        new Promise<DestinationResult>((resolve) =>
           pending.push({
             seconds: points.map((p) => p.tsMs / 1000),
             finish: () => resolve({ stored: points.length, duplicates: 0, rejected: [] }),
@@ -388,14 +402,14 @@ describe('BatchWriter', () => {
         ),
       close: () => Promise.resolve(),
     };
-    return { sink, pending };
+    return { destination, pending };
   }
 
   const tick = () => new Promise((resolve) => setImmediate(resolve));
 
   it('keeps a batch that shares a key with one in flight until that one has committed', async () => {
-    const { sink, pending } = heldSink(3);
-    const writer = new BatchWriter(sink, () => {});
+    const { destination, pending } = heldDestination(3);
+    const writer = new BatchWriter(destination, () => {});
     await writer.submit(batchOf(1, 2));
     await writer.submit(batchOf(3));
     const third = writer.submit(batchOf(2, 4));
@@ -414,8 +428,8 @@ describe('BatchWriter', () => {
   });
 
   it('keeps at most `concurrency` batches in flight', async () => {
-    const { sink, pending } = heldSink(1);
-    const writer = new BatchWriter(sink, () => {});
+    const { destination, pending } = heldDestination(1);
+    const writer = new BatchWriter(destination, () => {});
     await writer.submit(batchOf(1));
     const second = writer.submit(batchOf(2));
     await tick();
@@ -429,11 +443,11 @@ describe('BatchWriter', () => {
 
   it('fails every later submit and the drain with the first failure', async () => {
     const outcomes: IngestOutcome[][] = [];
-    const sink: ImportSink = {
-      ...heldSink(2).sink,
-      write: () => Promise.reject(new SinkError('gone')),
+    const destination: ImportDestination = {
+      ...heldDestination(2).destination,
+      write: () => Promise.reject(new DestinationError('gone')),
     };
-    const writer = new BatchWriter(sink, () => outcomes.push([]));
+    const writer = new BatchWriter(destination, () => outcomes.push([]));
     await writer.submit(batchOf(1));
     await assert.rejects(writer.drain(), /gone/);
     await assert.rejects(writer.submit(batchOf(2)), /gone/);

@@ -1,21 +1,20 @@
 import type { Readable } from 'node:stream';
-import type { PrepareOptions } from '../ingest/compose.js';
-import { checkFix } from './engine-check.js';
+import { composePoint, type ComposeOptions } from '../ingest/compose.js';
 import { BatchWriter } from './engine-writer.js';
-import { SinkError, type ImportBatch, type ImportSink, type SinkResult } from './sinks.js';
-import { FileTally, totalsOf, type FileStatus, type FileSummary, type ImportTotals } from './summary.js';
 import {
-  UnreadableFileError,
-  type FormatReader,
-  type ImportFormat,
-  type ImportRecord,
-  type RecordPosition,
-} from './types.js';
+  DestinationError,
+  type ImportBatch,
+  type ImportDestination,
+  type DestinationResult,
+} from './destinations.js';
+import { FileTally, totalsOf, type FileStatus, type FileSummary, type ImportTotals } from './summary.js';
+import type { ImportFormat } from './readers/index.js';
+import { UnreadableFileError, type FormatReader, type ImportRecord, type RecordPosition } from './types.js';
 
 /*
  * The import engine: file after file, record after record in file order, each fix through the PUT /location
- * checks and UTC resolution, the valid points in large batches to a sink. Counting happens here; formats only read
- * and sinks only store.
+ * checks and UTC resolution, the valid points in large batches to a destination. Counting happens here; formats only read
+ * and destinations only store.
  */
 
 /** A file opened for reading: its decompressed content, and how far into the file on disk the reading is. */
@@ -27,7 +26,7 @@ export interface OpenedFile {
   bytesRead(): number;
 }
 
-/** How files are opened, recognised and read; the registry gives the real ones, tests their own. */
+/** How files are opened, recognised and read; deps.ts gives the real ones, tests their own. */
 export interface ImportDeps {
   open(path: string): Promise<OpenedFile>;
   detect(head: Buffer, path: string): ImportFormat | null;
@@ -48,9 +47,9 @@ export interface ImportOptions {
   user?: string;
   /** `--format`: no detection. */
   format?: ImportFormat;
-  /** Points per batch (capped at the sink's maximum). */
+  /** Points per batch (capped at the destination's maximum). */
   batchSize?: number;
-  prepare?: PrepareOptions;
+  prepare?: ComposeOptions;
   /** Aborting stops after the batch being filled has committed; the report says `interrupted`. */
   signal?: AbortSignal;
   /** Rejected records listed in full per file. */
@@ -75,16 +74,16 @@ export function exitCodeOf(report: ImportReport): number {
   return report.outcome === 'done' ? 0 : 1;
 }
 
-/** Imports the files in order into the sink; resolves with what happened, file by file. Closes nothing. */
+/** Imports the files in order into the destination; resolves with what happened, file by file. Closes nothing. */
 export async function importFiles(
   paths: readonly string[],
-  sink: ImportSink,
+  destination: ImportDestination,
   deps: ImportDeps,
   options: ImportOptions = {},
 ): Promise<ImportReport> {
   const began = performance.now();
   const files: FileSummary[] = [];
-  const run = new ImportRun(sink, deps, options);
+  const run = new ImportRun(destination, deps, options);
   let outcome: ImportOutcome = 'done';
   for (const [index, path] of paths.entries()) {
     if (options.signal?.aborted) {
@@ -116,20 +115,20 @@ export function unreadableReason(error: unknown, path: string): string | null {
   return message.startsWith(`${path}:`) ? message : `${path}: ${message}`;
 }
 
-/** One import's state across files: the sink, the running totals for progress. */
+/** One import's state across files: the destination, the running totals for progress. */
 class ImportRun {
   readonly #batchSize: number;
   #bytesBefore = 0;
   #recordsBefore = 0;
 
   constructor(
-    readonly sink: ImportSink,
+    readonly destination: ImportDestination,
     readonly deps: ImportDeps,
     readonly options: ImportOptions,
   ) {
     const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`batch size must be ≥ 1, got ${size}`);
-    this.#batchSize = Math.min(size, sink.maxBatchSize);
+    this.#batchSize = Math.min(size, destination.maxBatchSize);
   }
 
   async file(path: string, fileIndex: number): Promise<FileSummary> {
@@ -159,7 +158,7 @@ class ImportRun {
     }
     tally.format = format;
     const records = this.deps.reader(format)(opened.input, { path, user: this.options.user });
-    const writer = new BatchWriter(this.sink, (batch, result) => countResult(tally, batch, result));
+    const writer = new BatchWriter(this.destination, (batch, result) => countResult(tally, batch, result));
     const progress = () =>
       this.options.onProgress?.({
         fileIndex,
@@ -172,7 +171,7 @@ class ImportRun {
       const ended = await this.#batches(records, tally, writer, progress);
       if (ended === 'interrupted') status = 'interrupted';
     } catch (failure) {
-      if (failure instanceof SinkError) {
+      if (failure instanceof DestinationError) {
         await writer.settle();
         return tally.summary('store-failed', failure.message);
       }
@@ -184,7 +183,7 @@ class ImportRun {
     try {
       await writer.drain();
     } catch (failure) {
-      if (!(failure instanceof SinkError)) throw failure;
+      if (!(failure instanceof DestinationError)) throw failure;
       return tally.summary('store-failed', failure.message);
     }
     progress();
@@ -222,7 +221,7 @@ class ImportRun {
             tally.reject(record.at, record.errors);
             continue;
           }
-          const point = checkFix(record.fix, prepare);
+          const point = composePoint(record.fix, prepare);
           if (!point.ok) {
             tally.reject(record.at, point.errors);
             continue;
@@ -230,7 +229,7 @@ class ImportRun {
           if (point.value.accuracy === null) tally.missingAccuracy++;
           if (point.value.speed === null) tally.missingSpeed++;
           batch.points.push(point.value);
-          if (this.sink.needsFixes) batch.fixes.push(record.fix);
+          if (this.destination.needsFixes) batch.fixes.push(record.fix);
           positions.push(record.at);
           if (batch.points.length >= this.#batchSize) await submit();
         }
@@ -250,7 +249,7 @@ function newBatch(): ImportBatch {
   return { points: [], fixes: [] };
 }
 
-function countResult(tally: FileTally, batch: ImportBatch, result: SinkResult): void {
+function countResult(tally: FileTally, batch: ImportBatch, result: DestinationResult): void {
   tally.stored += result.stored;
   tally.duplicates += result.duplicates;
   const positions = positionsOf.get(batch) ?? [];

@@ -1,5 +1,6 @@
 import type { FieldError } from '../ingest/point.js';
-import type { ImportFormat, RecordPosition } from './types.js';
+import type { ImportFormat } from './readers/index.js';
+import type { RecordPosition } from './types.js';
 
 /*
  * What an import did, per file: the counts the issue asks for, kept as the import goes, and printed at the end as

@@ -23,6 +23,19 @@ describe('zoneAt', () => {
     assert.equal(zoneAt(...LORD_HOWE), 'Australia/Lord_Howe');
   });
   it('finds the nautical zone at sea', () => assert.equal(zoneAt(...PACIFIC), 'Etc/GMT+10'));
+  it('gives the North Pole UTC, at every longitude, where all the nautical zones meet', () => {
+    for (const long of [-180, -170, -90, 0, 0.5, 90, 170, 180])
+      assert.equal(zoneAt(90, long), 'Etc/UTC', `${long}`);
+    // A step away, the nautical zone of the longitude, as everywhere at sea.
+    assert.equal(zoneAt(89.9, 0), 'Etc/GMT');
+    assert.equal(zoneAt(89.9, 170), 'Etc/GMT-11');
+  });
+  it('gives the South Pole the zone of its neighbourhood (the station keeps New Zealand time)', () => {
+    for (const long of [-180, -90, 0, 90, 180]) {
+      assert.equal(zoneAt(-90, long), 'Pacific/Auckland', `${long}`);
+      assert.equal(zoneAt(-90, long), zoneAt(-89.9, long), `${long}`);
+    }
+  });
 });
 
 describe('resolveUtc', () => {
@@ -39,6 +52,11 @@ describe('resolveUtc', () => {
   it('Lord Howe Island is UTC+11 in summer and +10:30 in winter (a half-hour DST shift)', () => {
     assert.equal(utc('2017-01-01 13:05:12', ...LORD_HOWE), '2017-01-01T02:05:12.000Z');
     assert.equal(utc('2017-07-01 13:05:12', ...LORD_HOWE), '2017-07-01T02:35:12.000Z');
+  });
+  it('a wall time at the North Pole is UTC, not UTC+12', () => {
+    assert.equal(utc('2017-01-01 13:05:12', 90, 0), '2017-01-01T13:05:12.000Z');
+    assert.equal(utc('2017-01-01 13:05:12', 90, 170), '2017-01-01T13:05:12.000Z');
+    assert.equal(utc('2017-01-01 13:05:12', 89.9, 0), '2017-01-01T13:05:12.000Z');
   });
   it('the open ocean uses the nautical zone', () =>
     assert.equal(utc('2017-01-01 13:05:12', ...PACIFIC), '2017-01-01T23:05:12.000Z'));

@@ -5,7 +5,16 @@ import { wallClockMs, type LocalTimestamp } from './timestamp.js';
 /** The IANA zone at a position, from the time-zone boundary data; at sea, the nautical `Etc/GMT±N` zone. */
 export type ZoneLookup = (lat: number, long: number) => string;
 
+/**
+ * The zone of the North Pole. Every nautical zone meets there, so the boundary data gives all 25 (`Etc/GMT-12`
+ * first, which would make the pole UTC+12 while a step away at longitude 0 is UTC); no longitude is the pole's, so
+ * it gets UTC. The South Pole is not a special case: the data gives one zone for the pole and all around it (the
+ * Amundsen–Scott station keeps New Zealand time, `Pacific/Auckland`), so the pole agrees with its neighbourhood.
+ */
+export const NORTH_POLE_ZONE = 'Etc/UTC';
+
 export const zoneAt: ZoneLookup = (lat, long) => {
+  if (lat === 90) return NORTH_POLE_ZONE;
   const zone = find(lat, long)[0];
   // geo-tz covers the whole globe (oceans included), so a miss means its data is broken, not that the input is.
   if (!zone) throw new Error(`geo-tz found no time zone at ${lat},${long}`);

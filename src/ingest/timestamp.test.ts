@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { MAX_YEAR, MIN_YEAR } from './limits.js';
 import type { Result } from './point.js';
 import {
-  MAX_YEAR,
-  MIN_YEAR,
   parseInstant,
   parseTimestamp,
   TIMESTAMP_FORMAT_HINT,
   wallClockMs,
+  zoneNameMessage,
   type LocalTimestamp,
 } from './timestamp.js';
 
@@ -47,9 +47,25 @@ function referenceOffset(zulu?: string, sign?: string, hh?: string, mm?: string)
   return sign === '-' ? -minutes : minutes;
 }
 
+/*
+ * The rule added to the oracle for zone names: a text of the grammar followed by a zone name (an upper-case
+ * abbreviation other than AM and PM, an IANA name with a slash, or any name in brackets up to 64 characters) says
+ * that the zone comes from the position.
+ */
+const REFERENCE_ZONE_NAMED = new RegExp(
+  `^${REFERENCE_TIMESTAMP.source.slice(1, -1)}` +
+    String.raw`(?: *\[([^\]\s=]{1,64})\]| +(?!(?:AM|PM)$)([A-Z]{2,5}|[A-Za-z][\w+-]*(?:/[\w+-]+)+))$`,
+);
+
+function referenceFormatMessage(text: string): string {
+  const named = text.length <= 128 ? REFERENCE_ZONE_NAMED.exec(text) : null;
+  const zone = named?.[12] ?? named?.[13];
+  return zone === undefined ? TIMESTAMP_FORMAT_HINT : zoneNameMessage(zone);
+}
+
 function referenceParse(text: string): Result<LocalTimestamp> {
   const m = REFERENCE_TIMESTAMP.exec(text);
-  if (!m) return { ok: false, errors: [{ field: 'timestamp', message: TIMESTAMP_FORMAT_HINT }] };
+  if (!m) return { ok: false, errors: [{ field: 'timestamp', message: referenceFormatMessage(text) }] };
   const [, y, mo, d, h, mi, s, fraction, zulu, sign, oh, om] = m;
   const value: LocalTimestamp = {
     year: Number(y),
@@ -157,7 +173,10 @@ describe('parseTimestamp', () => {
     '2017-01-01 13:05:12.1234567890',
     '2017-01-01 13:05:12 +02:00',
     '2017-01-01 13:05:12+2',
-    '2017-01-01 13:05:12 EST',
+    '2017-01-01 13:05:12 PM',
+    '2017-01-01 13:05:12 est',
+    '2017-01-01 13:05 EST',
+    '2017-01-01 13:05:12 [u-ca=hebrew]',
     ' 2017-01-01 13:05:12',
     '2017-01-01 13:05:12\n',
     '１２３４-01-01 13:05:12',
@@ -166,6 +185,26 @@ describe('parseTimestamp', () => {
   for (const text of malformed) {
     it(`rejects the malformed ${JSON.stringify(text)}`, () => assert.match(reason(text), /must look like/));
   }
+});
+
+describe('parseTimestamp with a zone name', () => {
+  for (const [text, zone] of [
+    ['2017-01-01 13:05:12 EST', 'EST'],
+    ['2017-01-01 13:05:12 UTC', 'UTC'],
+    ['2017-01-01T13:05:12[America/New_York]', 'America/New_York'],
+    ['2017-01-01T13:05:12.5-05:00[America/New_York]', 'America/New_York'],
+    ['2017-01-01 13:05:12 [Europe/Paris]', 'Europe/Paris'],
+    ['2017-01-01 13:05:12 America/New_York', 'America/New_York'],
+    ['2017-01-01 13:05:12Z America/Argentina/Buenos_Aires', 'America/Argentina/Buenos_Aires'],
+    ['2017-01-01 13:05:12 Etc/GMT+5', 'Etc/GMT+5'],
+  ] as const) {
+    it(`says that ${JSON.stringify(text)} need not name its zone`, () => {
+      assert.equal(reason(text), zoneNameMessage(zone));
+      assert.match(reason(text), /the zone comes from the coordinates.*offset \(\+02:00, -0500, Z\)/);
+    });
+  }
+  it('is not tried on a long text', () =>
+    assert.equal(reason(`2017-01-01 13:05:12${' '.repeat(20_000)}EST`), TIMESTAMP_FORMAT_HINT));
 });
 
 describe('parseInstant', () => {
@@ -243,6 +282,37 @@ function mutate(text: string, { kind, at, char }: Mutation): string {
   return text.slice(0, i);
 }
 
+// Grammar-shaped texts followed by what may or may not be a zone name.
+const zoneSuffix = fc.oneof(
+  fc.constantFrom(
+    ' EST',
+    ' CEST',
+    ' UTC',
+    ' AM',
+    ' pm',
+    'EST',
+    '  EST',
+    ' E',
+    ' ESTXYZ',
+    ' [UTC]',
+    '[America/New_York]',
+  ),
+  fc.constantFrom(
+    ' America/New_York',
+    ' Etc/GMT+5',
+    ' America/',
+    ' /New_York',
+    '[]',
+    '[a b]',
+    '[u-ca=hebrew]',
+    ' Z',
+  ),
+  fc
+    .tuple(fc.constantFrom(' ', '', '[', ' ['), fc.string({ maxLength: 12 }), fc.constantFrom('', ']'))
+    .map((p) => p.join('')),
+);
+const zoneNamed = fc.tuple(shaped, zoneSuffix).map(([text, suffix]) => text + suffix);
+
 describe('parseTimestamp against the regex it replaced', () => {
   it('agrees on random texts from a timestamp-like alphabet', () => {
     fc.assert(
@@ -253,6 +323,16 @@ describe('parseTimestamp against the regex it replaced', () => {
 
   it('agrees on grammar-shaped texts with any digits', () => {
     fc.assert(fc.property(shaped, assertSameAsReference), { numRuns: 20_000 });
+  });
+
+  it('agrees on grammar-shaped texts followed by zone names and look-alikes', () => {
+    fc.assert(fc.property(zoneNamed, assertSameAsReference), { numRuns: 20_000 });
+    fc.assert(
+      fc.property(zoneNamed, fc.array(mutation, { minLength: 1, maxLength: 2 }), (text, mutations) =>
+        assertSameAsReference(mutations.reduce(mutate, text)),
+      ),
+      { numRuns: 10_000 },
+    );
   });
 
   it('agrees on mutations of grammar-shaped texts', () => {

@@ -1,3 +1,4 @@
+import { MAX_YEAR, MIN_YEAR } from './limits.js';
 import type { Result } from './point.js';
 
 /** A wall-clock time as the device wrote it, with the offset it gave, if any. */
@@ -13,8 +14,6 @@ export interface LocalTimestamp {
   offsetMinutes: number | null;
 }
 
-export const MIN_YEAR = 1900;
-export const MAX_YEAR = 9999;
 const MAX_OFFSET_MINUTES = 18 * 60;
 
 /*
@@ -221,10 +220,42 @@ function notRealTime(problem: string): Result<LocalTimestamp> {
   return timestampError(`is not a real time: ${problem}`);
 }
 
+/*
+ * A zone name after a date-time (`… EST`, `… America/New_York`, `…[America/New_York]` as RFC 9557 writes it, after
+ * an offset or not): Locus takes the zone from the position, so such a text gets its own message. Only a text the
+ * grammar refused is tried, and only a short one: the suffix is searched from every position, which would take
+ * quadratic time on a long run of spaces. A bracketed `key=value` (`[u-ca=hebrew]`) is not a zone.
+ */
+const ZONE_NAME_SUFFIX =
+  /(?: *\[([^\]\s=]{1,64})\]| +([A-Z]{2,5}|[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)+))$/;
+const MAX_ZONE_NAMED_LENGTH = 128;
+/** Upper-case words after a time that are not zones. */
+const NOT_ZONES = new Set(['AM', 'PM']);
+
+/** The zone name that ends a text which, without it, fits the grammar; null for any other text. */
+function zoneNameOf(text: string): string | null {
+  if (text.length > MAX_ZONE_NAMED_LENGTH) return null;
+  const found = ZONE_NAME_SUFFIX.exec(text);
+  const name = found?.[1] ?? found?.[2];
+  if (found === null || name === undefined || NOT_ZONES.has(name)) return null;
+  return scan(text.slice(0, found.index)) === null ? null : name;
+}
+
+/** The message for a timestamp that names its zone. */
+export function zoneNameMessage(name: string): string {
+  return (
+    `must not name a time zone ('${name}'): the zone comes from the coordinates (lat, long); ` +
+    'send the wall time alone, or with an offset (+02:00, -0500, Z)'
+  );
+}
+
 /** Parses and checks a device timestamp; the error message says what is wrong with it. */
 export function parseTimestamp(text: string): Result<LocalTimestamp> {
   const value = scan(text);
-  if (value === null) return timestampError(TIMESTAMP_FORMAT_HINT);
+  if (value === null) {
+    const zone = zoneNameOf(text);
+    return timestampError(zone === null ? TIMESTAMP_FORMAT_HINT : zoneNameMessage(zone));
+  }
   // An offset with minutes ends the text, so the bad minute is its last two digits.
   if (value === BAD_OFFSET_MINUTE)
     return notRealTime(rangeMessage(twoDigitsAt(text, text.length - 2), 'offset minute', 0, 59));

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { osmandToPoint } from '../ingest/apps/osmand.js';
 import { overlandToPoints } from '../ingest/apps/overland.js';
 import { ownTracksToPoint } from '../ingest/apps/owntracks.js';
-import { preparePoint } from '../ingest/compose.js';
+import { composePoint } from '../ingest/compose.js';
 import type { FieldError, Result } from '../ingest/point.js';
 import { pointRejectionReason, rejectionReason, REJECTION_REASONS } from './reasons.js';
 
@@ -34,12 +34,16 @@ describe('rejectionReason', () => {
       [{ ...POINT, timestamp: undefined }, 'timestamp'],
     ];
     for (const [body, reason] of cases) {
-      assert.equal(pointRejectionReason(errorsOf(preparePoint(body))), reason, JSON.stringify(body));
+      assert.equal(
+        pointRejectionReason(errorsOf(composePoint(body, { rules: 'put' }))),
+        reason,
+        JSON.stringify(body),
+      );
     }
   });
 
   it('says `retention` for a point older than the retention window, not `timestamp`', () => {
-    const errors = errorsOf(preparePoint(POINT, { oldestAcceptedMs: Date.UTC(2020, 0, 1) }));
+    const errors = errorsOf(composePoint(POINT, { rules: 'put', oldestAcceptedMs: Date.UTC(2020, 0, 1) }));
     assert.equal(pointRejectionReason(errors), 'retention');
   });
 

@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { MAX_ACCURACY_M, MAX_SPEED_MPS } from '../store/minutes.js';
+import { Type } from '@sinclair/typebox';
+import { MAX_ACCURACY_M, MAX_SPEED_MPS, MAX_USER_ID_LENGTH } from '../ingest/limits.js';
 
 /** One point as a device sends it to PUT /location. Extra properties are allowed and ignored. */
 export const LocationSchema = Type.Object(
@@ -22,14 +22,17 @@ export const LocationSchema = Type.Object(
     user_id: Type.String({
       format: 'user-id',
       minLength: 1,
-      maxLength: 128,
-      description: '1–128 characters, no control characters.',
+      // Code points, as Ajv counts them. The composer checks the id in its NFC form, so the length is counted
+      // after normalisation (some characters decompose under NFC: U+0958 is two code points).
+      maxLength: MAX_USER_ID_LENGTH,
+      description:
+        '1–128 characters (code points, in Unicode NFC), no control characters, no format or bidi characters ' +
+        '(category Cf: U+200B, U+202E…), not `.` or `..`. The user is the id in NFC: `Ä` sent composed and as ' +
+        '`A` + U+0308 are one user.',
     }),
   },
   { description: 'One location fix.' },
 );
-
-export type LocationInput = Static<typeof LocationSchema>;
 
 /** What became of one point: the 200 answer of PUT /location and of the one-point app formats. */
 export const StoredAnswerSchema = Type.Object({

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MAX_ACCURACY_M, MAX_SPEED_MPS } from '../ingest/limits.js';
 import {
   aggregate,
   COORD_UNITS_PER_DEGREE,
-  MAX_ACCURACY_M,
   MAX_SAMPLES_PER_MINUTE,
-  MAX_SPEED_MPS,
   means,
   mergeSums,
   minuteOf,

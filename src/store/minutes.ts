@@ -3,14 +3,13 @@ import type { Point } from '../ingest/point.js';
 /*
  * Minute aggregates are kept as integer sums in fixed units, never as float sums: integer addition is associative,
  * so any arrival order, any batching and any number of concurrent writers give bit-for-bit the same row.
- * The bounds below keep every sum of one (user, minute) under 2^53, so JavaScript numbers, SQLite INTEGER and
+ * These bounds, with the field bounds of ingest/limits.ts (MAX_ACCURACY_M, MAX_SPEED_MPS), keep every sum of one
+ * (user, minute) under 2^53, so JavaScript numbers, SQLite INTEGER and
  * PostgreSQL BIGINT all hold it exactly: at most 60,000 distinct millisecond instants fit in one minute.
  */
 export const COORD_UNITS_PER_DEGREE = 1e8; // 1e-8° ≈ 1.1 mm
 export const METRIC_UNITS_PER_METRE = 1e3; // millimetres, millimetres per second
 export const MAX_SAMPLES_PER_MINUTE = 60_000;
-export const MAX_ACCURACY_M = 20_000_000; // farther than any two points on Earth are apart
-export const MAX_SPEED_MPS = 100_000; // far beyond anything that carries a phone
 export const MINUTE_MS = 60_000;
 
 /**

@@ -88,7 +88,7 @@ export interface Store {
   pruneDedupeKeys(beforeMs: number): Promise<number>;
   /** Resolves when the store can answer a query; rejects with StoreUnavailableError otherwise. */
   health(): Promise<void>;
-  /** Releases connections and files. The store is unusable afterwards. */
+  /** Releases connections and files; calling it again resolves too. Every other call rejects afterwards. */
   close(): Promise<void>;
   /** The API tokens kept in the same database. */
   readonly tokens: TokenStore;

@@ -9,11 +9,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { stringify } from 'csv-stringify/sync';
 import { generateTrace, type TraceRow } from '../../src/tools/generate/trace.js';
-import { buildApp, type LocusApp } from '../../src/http/app.js';
+import { buildApp } from '../../src/http/app.js';
+import type { LocusApp } from '../../src/http/types.js';
 import type { FileSummary } from '../../src/import/summary.js';
 import { newSecret } from '../../src/auth/tokens.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { build, minutesOf, put } from '../http/helper.js';
+import { build, minutesOf, put } from '../support/app.js';
 import { freePort } from '../support/ports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

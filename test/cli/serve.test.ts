@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { VALID_POINT } from '../http/helper.js';
+import { VALID_POINT } from '../support/points.js';
 import { freePort } from '../support/ports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -7,7 +7,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { stringify } from 'csv-stringify/sync';
 import { runSimulate, type SimulateFlags } from '../../src/cli/simulate.js';
 import { generateTrace } from '../../src/tools/generate/trace.js';
-import { build } from '../http/helper.js';
+import { build } from '../support/app.js';
 import { freePort } from '../support/ports.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'locus-simulate-'));

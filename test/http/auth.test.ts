@@ -9,10 +9,13 @@ import { Writable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { newSecret } from '../../src/auth/tokens.js';
-import type { AppOptions, LocusApp } from '../../src/http/app.js';
+import type { AppOptions } from '../../src/http/app.js';
+import type { LocusApp } from '../../src/http/types.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError, type Store, type TokenStore } from '../../src/store/store.js';
-import { build, put, VALID_POINT } from './helper.js';
+import { build, put } from '../support/app.js';
+import { VALID_POINT } from '../support/points.js';
+import { assertProblem } from '../support/problem.js';
 
 const TS_MS = Date.UTC(2017, 0, 1, 18, 5, 12);
 const TTL_MS = 30_000;
@@ -175,15 +178,6 @@ const PROTECTED: Record<string, InjectOptions> = {
   'GET /events': { method: 'GET', url: '/events' },
   'GET /nope (unknown route)': { method: 'GET', url: '/nope' },
 };
-
-function assertProblem(response: LightMyRequestResponse, status: number, type: string) {
-  assert.equal(response.statusCode, status, response.body);
-  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
-  const body = response.json<{ type: string; status: number; detail: string }>();
-  assert.equal(body.type, `/problems/${type}`);
-  assert.equal(body.status, status);
-  return body;
-}
 
 function assertUnauthorized(response: LightMyRequestResponse, invalidToken: boolean) {
   assertProblem(response, 401, 'unauthorized');

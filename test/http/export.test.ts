@@ -8,7 +8,8 @@ import { contentDisposition, negotiateFormat } from '../../src/http/routes/read/
 import type { MinuteAggregate } from '../../src/store/minutes.js';
 import type { Store } from '../../src/store/store.js';
 import { generateTrace } from '../../src/tools/generate/trace.js';
-import { build, put, seed } from './helper.js';
+import { build, put, seed } from '../support/app.js';
+import { assertProblem } from '../support/problem.js';
 
 interface Collection {
   type: string;
@@ -142,9 +143,7 @@ describe('GET /users/:user_id/locations.:format', () => {
     const { app } = await build(t);
     await seed(app);
     const response = await app.inject('/users/nobody/locations.gpx');
-    assert.equal(response.statusCode, 404);
-    assert.match(String(response.headers['content-type']), /problem\+json/);
-    assert.equal(response.json<{ type: string }>().type, '/problems/unknown-user');
+    assertProblem(response, 404, 'unknown-user');
   });
 
   for (const [url, field] of [
@@ -157,13 +156,7 @@ describe('GET /users/:user_id/locations.:format', () => {
       const { app } = await build(t);
       await seed(app);
       const response = await app.inject(url);
-      assert.equal(response.statusCode, 400, response.body);
-      const problem = response.json<{ type: string; errors: Array<{ field: string }> }>();
-      assert.equal(problem.type, '/problems/invalid-parameter');
-      assert.deepEqual(
-        problem.errors.map((e) => e.field),
-        [field],
-      );
+      assertProblem(response, 400, 'invalid-parameter', [field]);
     });
   }
 

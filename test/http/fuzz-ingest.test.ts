@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import fc from 'fast-check';
-import type { LocusApp } from '../../src/http/app.js';
-import { preparePoint } from '../../src/ingest/compose.js';
+import type { LocusApp } from '../../src/http/types.js';
+import { composePoint } from '../../src/ingest/compose.js';
 import type { Point } from '../../src/ingest/point.js';
 import type { Store } from '../../src/store/store.js';
 import {
@@ -22,11 +22,12 @@ import {
   tracePoints,
   withBytes,
 } from '../support/hostile.js';
-import { build, put, VALID_POINT } from './helper.js';
+import { build, put } from '../support/app.js';
+import { VALID_POINT } from '../support/points.js';
 
 const ROWS = tracePoints(400);
 const POINTS: Point[] = ROWS.map((row) => {
-  const prepared = preparePoint(row);
+  const prepared = composePoint(row, { rules: 'put' });
   assert.ok(prepared.ok);
   return prepared.value;
 });
@@ -79,9 +80,32 @@ function overlandFeature(p: Point) {
   };
 }
 
+/** Format and bidi characters (Unicode category Cf), which no user id may hold: invisible, or reordering text. */
+const FORMAT_CHARACTERS = [
+  '\u00ad',
+  '\u061c',
+  '\u200b',
+  '\u200d',
+  '\u200e',
+  '\u202e',
+  '\u2060',
+  '\u2066',
+  '\u2069',
+  '\ufeff',
+];
+
+/** Text that breaks a user-id rule by what it holds (`.`, `..`, a format character), or a decomposed valid id. */
+const hostileUserId = fc.oneof(
+  fc.constantFrom('.', '..', 'alice\u200b', 'evil\u202Egpj.exe', '\u2066x\u2069', '\ufeffa', 'A\u0308lice'),
+  fc
+    .tuple(fc.string({ maxLength: 4 }), fc.constantFrom(...FORMAT_CHARACTERS), fc.string({ maxLength: 4 }))
+    .map(([before, format, after]) => before + format + after),
+);
+
 /** A value that is subtly or grossly wrong for any field. */
 const wrongValue = fc.oneof(
   fc.constantFrom(null, true, '', '40.7', 'NaN', [], {}, -0, 1e308, -1e308, 2 ** 53 + 2, Number.MIN_VALUE),
+  hostileUserId,
   fc.double(),
   fc.string({ unit: 'binary', maxLength: 20 }),
   fc.jsonValue({ maxDepth: 2 }),
@@ -215,7 +239,10 @@ const postNdjson = fc.record({
   ),
 });
 
-const ownTracksUser = fc.constantFrom('alice', 'bob', '', ' ', '\u0000', 'x'.repeat(129), '\ud83d\ude00');
+const ownTracksUser = fc.oneof(
+  fc.constantFrom('alice', 'bob', '', ' ', '\u0000', 'x'.repeat(129), '\ud83d\ude00'),
+  hostileUserId,
+);
 
 function postOwnTracks(path: '/owntracks' | '/pub') {
   const message = anyPoint.map(ownTracksMessage);
@@ -262,6 +289,10 @@ const postOverland = fc.record({
     '/overland?user=%00',
     '/overland?user=',
     '/overland?user=a&user=b',
+    '/overland?user=..',
+    '/overland?user=a%E2%80%8B',
+    '/overland?user=%E2%80%AEa',
+    '/overland?user=A%CC%88',
   ),
   contentType: contentType('application/json'),
   payload: payloadOf(overlandBody, damagedOverland),
@@ -310,6 +341,7 @@ const osmandValue = fc.oneof(
     '%zz',
     '+',
   ),
+  hostileUserId,
   fc.double().map(String),
   fc.string({ maxLength: 12 }),
 );
@@ -518,11 +550,28 @@ describe('hostile bodies on every ingest route', () => {
       assert.equal(await totalSamples(store), 0);
     });
 
-    it(`${routeName(route)}: a user id with a lone surrogate or a control character is refused`, async (t) => {
+    it(`${routeName(route)}: a user id with a lone surrogate, a control, format or bidi character, or . or .., is refused`, async (t) => {
       const { app, store } = await build(t);
       // A URL cannot carry a lone surrogate except as bytes that are not UTF-8: see 'bytes that are not UTF-8'.
       const surrogates = route.url === '/osmand' ? [] : ['a\ud800', 'a\udc00b'];
-      for (const userId of [...surrogates, 'a\u0000', 'a\u0085', 'a\u007f', 'x'.repeat(129)]) {
+      const formats = [
+        'alice\u200b',
+        'evil\u202Egpj.exe',
+        '\u2066a\u2069',
+        '\ufeffa',
+        'a\u00ad',
+        'a\u{e0041}',
+      ];
+      for (const userId of [
+        ...surrogates,
+        'a\u0000',
+        'a\u0085',
+        'a\u007f',
+        'x'.repeat(129),
+        ...formats,
+        '.',
+        '..',
+      ]) {
         const response = await sendTo(app, route, validBodyFor(route, userId));
         assertAnswered(response, JSON.stringify(userId));
         // Overland skips a bad point and answers ok; it must still not store it.
@@ -531,6 +580,18 @@ describe('hostile bodies on every ingest route', () => {
           assert.ok(response.statusCode >= 400 || response.json<{ rejected?: number }>().rejected === 1);
       }
       assert.equal(await totalSamples(store), 0);
+    });
+
+    it(`${routeName(route)}: a user id is stored in NFC, one user for every Unicode form`, async (t) => {
+      const { app, store } = await build(t);
+      for (const userId of ['A\u0308lice', '\u00c4lice']) {
+        const response = await sendTo(app, route, validBodyFor(route, userId));
+        assert.equal(response.statusCode, 200, `${JSON.stringify(userId)}: ${response.body}`);
+      }
+      assert.deepEqual(
+        (await store.users()).map((u) => [u.userId, u.samples]),
+        [['\u00c4lice', 1]],
+      );
     });
 
     it(`${routeName(route)}: a valid body is stored, as a baseline for the cases above`, async (t) => {

@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { LocusApp } from '../../src/http/app.js';
+import type { LocusApp } from '../../src/http/types.js';
 import { encodeCursor } from '../../src/http/routes/read/users.js';
 import { assertAnswered, totalSamples } from '../support/hostile.js';
-import { build, seed } from './helper.js';
+import { build, put, seed } from '../support/app.js';
+import { VALID_POINT } from '../support/points.js';
 
 const T0 = Date.UTC(2017, 0, 1, 18, 0);
 
@@ -76,11 +77,41 @@ const format = fc.oneof(
   fc.string({ maxLength: 8 }),
 );
 
+/** Format and bidi characters (Unicode category Cf), which no user id may hold: invisible, or reordering text. */
+const FORMAT_CHARACTERS = [
+  '\u00ad',
+  '\u061c',
+  '\u200b',
+  '\u200d',
+  '\u200e',
+  '\u202a',
+  '\u202e',
+  '\u2060',
+  '\u2066',
+  '\u2069',
+  '\ufeff',
+  '\u{e0041}',
+];
+
+/** Short ids with a format or bidi character somewhere in them. */
+const withFormatCharacter = fc
+  .tuple(
+    fc.string({ unit: 'grapheme', maxLength: 4 }),
+    fc.constantFrom(...FORMAT_CHARACTERS),
+    fc.string({ unit: 'grapheme', maxLength: 4 }),
+  )
+  .map(([before, format, after]) => before + format + after);
+
+/** The same ids in other Unicode forms: `a1` decomposed is `a1`, `Ä` is also `A` + U+0308. */
+const UNICODE_FORMS = ['\u00c4', 'A\u0308', 'a\u0308\u0301', '\u212b', '\u00c5', '\u0958'];
+
 const userId = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('a1', 'b2', 'nobody') },
   fc.string({ minLength: 1, maxLength: 20 }),
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 10 }),
   fc.constantFrom('x'.repeat(100), '\u0000', '\u007f', ' ', '..', '.', '%', '/'),
+  withFormatCharacter,
+  fc.constantFrom(...UNICODE_FORMS),
 );
 
 /** A path segment: the user id percent-encoded, or odd but well-formed (bad percent-encoding: see below). */
@@ -171,6 +202,35 @@ describe('the read API under random paths, query strings and Accept headers', ()
     );
     assert.equal(await totalSamples(store), samples);
     assert.ok(ok > 30, `the generator should reach real answers often, got ${ok}`);
+  });
+
+  it('reads a user under any Unicode form of its id, and never stores one that breaks a rule', async (t) => {
+    const { app } = await build(t);
+    const forms = fc.oneof(
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }),
+      withFormatCharacter,
+      fc.constantFrom(...UNICODE_FORMS, '.', '..', '...'),
+    );
+    await fc.assert(
+      fc.asyncProperty(forms, async (sent) => {
+        const written = await put(app, { ...VALID_POINT, user_id: sent });
+        assertAnswered(written, `PUT ${JSON.stringify(sent)}`);
+        const normal = sent.normalize('NFC');
+        const breaks =
+          /[\p{Cc}\p{Cf}]/u.test(sent) || sent === '.' || sent === '..' || [...normal].length > 128;
+        assert.equal(written.statusCode, breaks ? 400 : 200, `PUT ${JSON.stringify(sent)}: ${written.body}`);
+        if (breaks) return;
+        for (const form of [sent, normal, sent.normalize('NFD')]) {
+          const path = `/users/${encodeURIComponent(form)}/locations`;
+          // Longer encoded ids are refused 414 by the router: a known bug, see injection.test.ts.
+          if (path.length > 120) continue;
+          const read = await app.inject(path);
+          assert.equal(read.statusCode, 200, `GET ${path}: ${read.body}`);
+          assert.equal(read.json<{ user_id: string }>().user_id, normal);
+        }
+      }),
+      { numRuns: 200, seed: 4243 },
+    );
   });
 
   it('follows every next_cursor to the end, whatever the page size, and sees each minute once', async (t) => {

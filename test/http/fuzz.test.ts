@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { aggregate, means } from '../../src/store/minutes.js';
-import { preparePoint } from '../../src/ingest/compose.js';
+import { composePoint } from '../../src/ingest/compose.js';
 import type { Point } from '../../src/ingest/point.js';
-import { build, put, VALID_POINT } from './helper.js';
+import { build, put } from '../support/app.js';
+import { VALID_POINT } from '../support/points.js';
 
 const FIELDS = ['timestamp', 'lat', 'long', 'accuracy', 'speed', 'user_id'] as const;
 
@@ -20,6 +21,31 @@ const anyValue = fc.oneof(
   fc.jsonValue(),
 );
 
+/** Format and bidi characters (Unicode category Cf), which no user id may hold: invisible, or reordering text. */
+const FORMAT_CHARACTERS = [
+  '\u00ad',
+  '\u061c',
+  '\u200b',
+  '\u200d',
+  '\u200e',
+  '\u202a',
+  '\u202e',
+  '\u2060',
+  '\u2066',
+  '\u2069',
+  '\ufeff',
+  '\u{e0041}',
+];
+
+/** User ids that one Unicode form or another of a valid id, or that break a user-id rule only by what they hold. */
+const validUserId = fc.constantFrom('a1', 'b2', 'ü', 'u\u0308', '\u00c4', 'A\u0308', '\u212b', '\u00c5');
+const hostileUserId = fc.oneof(
+  fc.constantFrom('.', '..', 'alice\u200b', 'evil\u202Egpj.exe', '\u2066a1\u2069', '\ufeffa1'),
+  fc
+    .tuple(fc.string({ maxLength: 4 }), fc.constantFrom(...FORMAT_CHARACTERS), fc.string({ maxLength: 4 }))
+    .map(([before, format, after]) => before + format + after),
+);
+
 const wallTime = fc
   .date({ min: new Date('2016-01-01'), max: new Date('2018-12-31'), noInvalidDate: true })
   .map((d) => d.toISOString().replace('T', ' ').slice(0, 19));
@@ -31,7 +57,7 @@ const validBody = fc.record({
   long: fc.double({ min: -180, max: 180, noNaN: true }),
   accuracy: fc.double({ min: 0, max: 600, noNaN: true }),
   speed: fc.double({ min: 0, max: 40, noNaN: true }),
-  user_id: fc.constantFrom('a1', 'b2', 'ü'),
+  user_id: validUserId,
 });
 
 /** Mostly-garbage bodies: valid points with fields broken, dropped or added, and arbitrary JSON. */
@@ -43,7 +69,7 @@ const body = fc.oneof(
     long: fc.oneof(fc.double({ min: -180, max: 180, noNaN: true }), anyValue),
     accuracy: fc.oneof(fc.double({ min: 0, max: 600, noNaN: true }), anyValue),
     speed: fc.oneof(fc.double({ min: 0, max: 40, noNaN: true }), anyValue),
-    user_id: fc.oneof(fc.constantFrom('a1', 'b2', 'ü'), anyValue),
+    user_id: fc.oneof(validUserId, hostileUserId, anyValue),
   }),
   fc
     .tuple(fc.subarray([...FIELDS]), fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }))
@@ -65,6 +91,16 @@ const payload = fc.oneof(
   fc.string(),
 );
 
+/** The user_id of a body as JSON.parse reads it (the last of repeated keys); undefined when there is none. */
+function sentUserId(text: string): unknown {
+  try {
+    const body = JSON.parse(text) as unknown;
+    return typeof body === 'object' && body !== null ? (body as { user_id?: unknown }).user_id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 describe('PUT /location under random bodies', () => {
   it('always answers 200 or 4xx, and stores exactly the points answered stored', async (t) => {
     const { app, store } = await build(t);
@@ -76,10 +112,15 @@ describe('PUT /location under random bodies', () => {
           response.statusCode === 200 || (response.statusCode >= 400 && response.statusCode < 500),
           `${response.statusCode} for ${text}: ${response.body}`,
         );
+        const sent = sentUserId(text);
+        if (typeof sent === 'string' && (/[\p{Cc}\p{Cf}]/u.test(sent) || sent === '.' || sent === '..'))
+          assert.notEqual(response.statusCode, 200, `a user id that breaks a rule was stored: ${text}`);
         if (response.statusCode !== 200) return;
-        const answer = response.json<{ status: string }>();
+        const answer = response.json<{ status: string; user_id: string }>();
+        // The user is the id in NFC, whichever form was sent.
+        assert.equal(answer.user_id, String(sent).normalize('NFC'));
         if (answer.status !== 'stored') return;
-        const prepared = preparePoint(JSON.parse(text));
+        const prepared = composePoint(JSON.parse(text), { rules: 'put' });
         assert.ok(prepared.ok, 'a stored body is a valid one');
         stored.push(prepared.value);
       }),

@@ -7,7 +7,9 @@ import { DEFAULT_OVERLOAD_LIMITS } from '../../src/http/plugins/overload.js';
 import { GroupCommitter } from '../../src/store/group-commit.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { build, minutesOf, put, VALID_POINT } from './helper.js';
+import { build, minutesOf, put } from '../support/app.js';
+import { VALID_POINT } from '../support/points.js';
+import { assertProblem } from '../support/problem.js';
 
 // Long enough for the delay histogram to get samples: one without any reads as an unmeasurable (infinite) delay.
 const QUICK_SAMPLES = { maxPendingPoints: 100_000, maxEventLoopDelayMs: 50, sampleIntervalMs: 100 };
@@ -56,10 +58,8 @@ test('ingest is refused with 503 and Retry-After while too many points wait for 
   await until(() => committer.pending === 4);
 
   const shed = await put(app, point(5));
-  assert.equal(shed.statusCode, 503);
+  assertProblem(shed, 503, 'overloaded');
   assert.equal(shed.headers['retry-after'], '2');
-  assert.equal(shed.headers['content-type'], 'application/problem+json; charset=utf-8');
-  assert.equal(shed.json<{ type: string }>().type, '/problems/overloaded');
   // Reads are not ingest: they still work.
   assert.equal((await app.inject('/users')).statusCode, 200);
 
@@ -88,9 +88,8 @@ test('while the event loop lags, everything but /healthz is refused with 503', a
     await sleep(50);
     shed = await put(app, point(++attempt % 60));
   }
-  assert.equal(shed.statusCode, 503);
+  assertProblem(shed, 503, 'overloaded');
   assert.equal(shed.headers['retry-after'], '2');
-  assert.equal(shed.json<{ type: string }>().type, '/problems/overloaded');
   assert.equal((await app.inject('/healthz')).statusCode, 200);
   assert.equal((await app.inject('/users')).statusCode, 503);
 

@@ -7,12 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
-import { buildApp, type LocusApp } from '../../src/http/app.js';
+import { buildApp } from '../../src/http/app.js';
+import type { LocusApp } from '../../src/http/types.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
+import { assertProblem } from '../support/problem.js';
 import { createTestDatabase, findTestServer, type TestDatabase } from '../store/postgres-database.js';
-import { VALID_POINT } from './helper.js';
+import { VALID_POINT } from '../support/points.js';
 
 /** Ids a careless query would run as SQL, match as a pattern, or fold into another id. */
 const HOSTILE_IDS = [
@@ -42,16 +44,27 @@ const HOSTILE_IDS = [
   'a1 ',
   ' a1',
   'é',
-  'e\u0301',
-  '\ud83d\ude00 emoji \ud83c\udff3\ufe0f\u200d\ud83c\udf08',
-  '\u202etxt.exe',
-  '\ufeffbom',
+  '\ud83d\ude00 emoji \ud83c\udff3\ufe0f',
   'ß',
   'ss',
   '\u4e2d\u6587',
   'Å',
-  'A\u030a',
   'x'.repeat(100),
+];
+
+/**
+ * Ids that pose as others (issue #14): invisible format and bidi characters are refused, and the Unicode forms of
+ * one text are one user, whose key is the NFC form.
+ */
+const INVISIBLE_IDS = [
+  '\u202etxt.exe',
+  '\ufeffbom',
+  'alice\u200b',
+  'flag \ud83c\udff3\ufe0f\u200d\ud83c\udf08',
+];
+const OTHER_FORMS: ReadonlyArray<[sent: string, key: string]> = [
+  ['e\u0301', 'é'],
+  ['A\u030a', 'Å'],
 ];
 
 /** At the limit of 128 characters (code points), beyond the router's default parameter length of 100. */
@@ -140,6 +153,35 @@ function injectionSuite(open: (t: TestContext) => Promise<Store>): void {
         }
       }
     }
+  });
+
+  it('refuses ids with invisible format or bidi characters, storing nothing', async (t) => {
+    const locus = await app(t);
+    for (const userId of INVISIBLE_IDS) {
+      const response = await putFor(locus, userId);
+      assertProblem(response, 400, 'invalid-body', ['user_id']);
+    }
+    assert.deepEqual(await usersOf(locus), []);
+  });
+
+  it('stores every Unicode form of an id as one user, under its NFC form, read by any form', async (t) => {
+    const locus = await app(t);
+    for (const [sent, key] of OTHER_FORMS) {
+      assert.equal((await putFor(locus, key)).json<{ status: string }>().status, 'stored');
+      const again = await putFor(locus, sent);
+      assert.equal(again.statusCode, 200, again.body);
+      assert.deepEqual(again.json<{ status: string; user_id: string }>(), {
+        ...again.json<Record<string, unknown>>(),
+        status: 'duplicate',
+        user_id: key,
+      });
+      const read = await locus.inject(locationsUrl(sent));
+      assert.equal(read.json<{ user_id: string }>().user_id, key);
+    }
+    assert.deepEqual(
+      (await usersOf(locus)).map((u) => u.user_id).sort(),
+      OTHER_FORMS.map(([, key]) => key).sort(),
+    );
   });
 
   it('a user that does not exist but matches others as a pattern is 404', async (t) => {

@@ -2,24 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { build, failingStore, put, VALID_POINT } from './helper.js';
-
-function assertProblem(
-  response: { statusCode: number; headers: Record<string, unknown>; json: () => unknown },
-  status: number,
-) {
-  assert.equal(response.statusCode, status);
-  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
-  const body = response.json() as Record<string, unknown>;
-  assert.equal(body.status, status);
-  for (const key of ['type', 'title', 'detail']) assert.equal(typeof body[key], 'string', key);
-  return body as {
-    type: string;
-    title: string;
-    detail: string;
-    errors?: Array<{ field: string; message: string }>;
-  };
-}
+import { build, failingStore, put } from '../support/app.js';
+import { VALID_POINT } from '../support/points.js';
+import { assertProblem } from '../support/problem.js';
 
 describe('PUT /location', () => {
   it('stores a new point and says where it landed in UTC', async (t) => {
@@ -184,6 +169,84 @@ describe('PUT /location', () => {
     const problem = assertProblem(response, 500);
     assert.doesNotMatch(response.body, /secret internal detail|at .*\.ts/);
     assert.equal(problem.type, '/problems/internal-error');
+  });
+
+  it('stores a user id in Unicode NFC: Ä composed and A + U+0308 are one user', async (t) => {
+    const { app, store } = await build(t);
+    const decomposed = await put(app, { ...VALID_POINT, user_id: 'A\u0308lice' });
+    assert.equal(decomposed.statusCode, 200, decomposed.body);
+    assert.deepEqual(decomposed.json<{ status: string; user_id: string }>().user_id, '\u00c4lice');
+    const composed = await put(app, { ...VALID_POINT, user_id: '\u00c4lice' });
+    assert.equal(composed.json<{ status: string }>().status, 'duplicate');
+    assert.deepEqual(
+      (await store.users()).map((u) => u.userId),
+      ['\u00c4lice'],
+    );
+    // Read under either form of the id.
+    assert.equal((await app.inject(`/users/${encodeURIComponent('A\u0308lice')}/locations`)).statusCode, 200);
+    assert.equal((await app.inject(`/users/${encodeURIComponent('\u00c4lice')}/locations`)).statusCode, 200);
+  });
+
+  for (const [userId, message] of [
+    ['alice\u200b', 'must not contain invisible format or bidi control characters (found U+200B)'],
+    ['evil\u202Egpj.exe', 'must not contain invisible format or bidi control characters (found U+202E)'],
+    ['\u2066a\u2069', 'must not contain invisible format or bidi control characters (found U+2066)'],
+    ['\ufeffa', 'must not contain invisible format or bidi control characters (found U+FEFF)'],
+    ['.', "must not be '.' or '..': URLs drop those path segments, so /users/{user_id}/… could not name it"],
+    ['..', "must not be '.' or '..': URLs drop those path segments, so /users/{user_id}/… could not name it"],
+    ['a\u0007', 'must not contain control characters (found U+0007)'],
+  ] as const) {
+    it(`refuses the user id ${JSON.stringify(userId)}, saying which rule it breaks`, async (t) => {
+      const { app, store } = await build(t);
+      const problem = assertProblem(await put(app, { ...VALID_POINT, user_id: userId }), 400);
+      assert.deepEqual(problem.errors, [{ field: 'user_id', message }]);
+      assert.deepEqual(await store.users(), []);
+    });
+  }
+
+  it('says "did you mean" for a field sent under a look-alike name', async (t) => {
+    const { app } = await build(t);
+    const { long, user_id, timestamp, accuracy, ...rest } = VALID_POINT;
+    const problem = assertProblem(
+      await put(app, { ...rest, lng: long, userId: user_id, ts: timestamp, acc: accuracy }),
+      400,
+    );
+    assert.deepEqual(problem.errors, [
+      { field: 'timestamp', message: 'is required (got `ts`: did you mean `timestamp`?)' },
+      { field: 'long', message: 'is required (got `lng`: did you mean `long`?)' },
+      { field: 'accuracy', message: 'is required (got `acc`: did you mean `accuracy`?)' },
+      { field: 'user_id', message: 'is required (got `userId`: did you mean `user_id`?)' },
+    ]);
+  });
+
+  it('says that a zone name in the timestamp is not read, and that offsets are', async (t) => {
+    const { app } = await build(t);
+    for (const timestamp of ['2017-01-01 13:05:12 EST', '2017-01-01T13:05:12[America/New_York]']) {
+      const problem = assertProblem(await put(app, { ...VALID_POINT, timestamp }), 400);
+      assert.equal(problem.errors?.length, 1);
+      assert.equal(problem.errors?.[0]?.field, 'timestamp');
+      assert.match(
+        problem.errors?.[0]?.message ?? '',
+        /^must not name a time zone \('(EST|America\/New_York)'\): the zone comes from the coordinates \(lat, long\); send the wall time alone, or with an offset \(\+02:00, -0500, Z\)$/,
+      );
+    }
+  });
+
+  it('takes a wall time at the North Pole as UTC, as a step away at longitude 0', async (t) => {
+    const { app } = await build(t);
+    for (const [lat, long, user_id] of [
+      [90, 0, 'pole-0'],
+      [90, 170, 'pole-170'],
+      [90, -170, 'pole-minus-170'],
+      [89.9, 0, 'near'],
+    ] as const) {
+      const response = await put(app, { ...VALID_POINT, lat, long, user_id });
+      assert.equal(
+        response.json<{ timestamp_utc: string }>().timestamp_utc,
+        '2017-01-01T13:05:12.000Z',
+        user_id,
+      );
+    }
   });
 
   it('refuses a point older than the dedupe retention window', async (t) => {

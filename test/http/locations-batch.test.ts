@@ -4,8 +4,9 @@ import { describe, it } from 'node:test';
 import type { Point } from '../../src/ingest/point.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError, type Store } from '../../src/store/store.js';
-import type { LocusApp } from '../../src/http/app.js';
-import { build, failingStore, minutesOf, VALID_POINT } from './helper.js';
+import type { LocusApp } from '../../src/http/types.js';
+import { build, failingStore, minutesOf } from '../support/app.js';
+import { VALID_POINT } from '../support/points.js';
 
 interface BatchAnswer {
   stored: number;
@@ -66,6 +67,45 @@ describe('POST /locations', () => {
     });
     assert.equal((await minutesOf(app, 'a1')).length, 1);
     assert.equal((await minutesOf(app, 'b2')).length, 1);
+  });
+
+  it('normalises each item’s user id to NFC, and says "did you mean" for a look-alike key', async (t) => {
+    const { app } = await build(t);
+    const { user_id, ...noUser } = VALID_POINT;
+    const items = [
+      { ...VALID_POINT, user_id: 'A\u0308lice' },
+      { ...VALID_POINT, user_id: '\u00c4lice' },
+      { ...noUser, userId: user_id },
+      { ...VALID_POINT, user_id: 'evil\u202Egpj.exe' },
+    ];
+    for (const [payload, type] of [
+      [JSON.stringify(items), 'application/json'],
+      [ndjson(items), 'application/x-ndjson'],
+    ] as const) {
+      const response = await post(app, payload, type);
+      assert.equal(response.statusCode, 200, response.body);
+      const answer = response.json<BatchAnswer>();
+      // The two forms are one user at one instant: one point, then its duplicates.
+      assert.deepEqual([answer.stored, answer.duplicates], type === 'application/json' ? [1, 1] : [0, 2]);
+      assert.deepEqual(answer.errors, [
+        {
+          index: 2,
+          errors: [{ field: 'user_id', message: 'is required (got `userId`: did you mean `user_id`?)' }],
+        },
+        {
+          index: 3,
+          errors: [
+            {
+              field: 'user_id',
+              message: 'must not contain invisible format or bidi control characters (found U+202E)',
+            },
+          ],
+        },
+      ]);
+    }
+    const minutes = await minutesOf(app, '\u00c4lice');
+    assert.equal(minutes[0]?.samples, 1);
+    assert.deepEqual(await minutesOf(app, 'A\u0308lice'), minutes);
   });
 
   it('takes null accuracy and speed, as imports and app formats do, but not missing ones', async (t) => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { build, VALID_POINT } from './helper.js';
+import { build } from '../support/app.js';
+import { VALID_POINT } from '../support/points.js';
 
 function captured() {
   const lines: Array<Record<string, unknown>> = [];

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { generateSamples } from '../../src/tools/generate/trace.js';
-import { buildApp, type LocusApp } from '../../src/http/app.js';
-import { INGEST_ROUTES } from '../../src/http/plugins/metrics.js';
+import { buildApp } from '../../src/http/app.js';
+import type { LocusApp } from '../../src/http/types.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { GroupCommitter } from '../../src/store/group-commit.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError, type Store } from '../../src/store/store.js';
-import { failingStore, put, VALID_POINT } from './helper.js';
+import { failingStore, put } from '../support/app.js';
+import { VALID_POINT } from '../support/points.js';
 
 /** An app wired as the server wires it: one metrics instance fed by the group commit and the HTTP hooks. */
 async function meteredApp(t: TestContext, store: Store = openSqliteStore({ path: ':memory:' })) {
@@ -230,7 +231,7 @@ describe('GET /metrics', () => {
     ]);
   });
 
-  it('counts Overland’s skipped points, whose reasons its answer does not carry, as `other`', async (t) => {
+  it('counts Overland’s skipped points by their reason, though its answer only counts them', async (t) => {
     const app = await meteredApp(t);
     const feature = (lat: number) => ({
       type: 'Feature',
@@ -245,7 +246,8 @@ describe('GET /metrics', () => {
     assert.equal(response.statusCode, 200);
     const samples = await scrape(app);
     assert.equal(points(samples, 'stored'), 1);
-    assert.equal(points(samples, 'rejected', 'other'), 2);
+    assert.equal(points(samples, 'rejected', 'lat'), 2);
+    assert.equal(points(samples, 'rejected', 'other'), 0);
   });
 
   it('counts store errors by kind, and no point as stored', async (t) => {
@@ -280,15 +282,46 @@ describe('GET /metrics', () => {
     assert.ok(!two.some((s) => s.name === 'locus_http_requests_total' && s.labels.route === '/location'));
   });
 
-  it('knows every ingest route by the pattern the app registers it under', async (t) => {
+  it('counts a refused point on every ingest route, each under its own route', async (t) => {
     const app = await meteredApp(t);
-    await app.ready();
-    for (const url of INGEST_ROUTES) {
-      assert.ok(
-        ['PUT', 'POST'].some((method) => app.hasRoute({ method, url })),
-        `${url} is not an ingest route of the app`,
-      );
+    const badLat = { ...VALID_POINT, lat: 91 };
+    const tst = 1483290312;
+    const requests = [
+      { method: 'PUT', url: '/location', payload: badLat },
+      { method: 'POST', url: '/locations', payload: [badLat] },
+      {
+        method: 'POST',
+        url: '/owntracks?u=a1',
+        payload: { _type: 'location', tst, lat: 91, lon: 1, topic: 'owntracks/a1/phone' },
+      },
+      {
+        method: 'POST',
+        url: '/pub',
+        payload: { _type: 'location', tst, lat: 91, lon: 1, topic: 'owntracks/a1/phone' },
+      },
+      { method: 'GET', url: `/osmand?id=a1&lat=91&lon=1&timestamp=${tst}` },
+    ] as const;
+    for (const request of requests) {
+      const response = await app.inject(request);
+      assert.ok([200, 400].includes(response.statusCode), `${request.url}: ${response.body}`);
     }
+    const overland = await app.inject({
+      method: 'POST',
+      url: '/overland',
+      payload: {
+        locations: [
+          {
+            type: 'Feature',
+            geometry: { type: 'Point', coordinates: [1, 91] },
+            properties: { timestamp: '2017-01-01T18:05:12Z', device_id: 'a1' },
+          },
+        ],
+      },
+    });
+    assert.equal(overland.statusCode, 200, overland.body);
+    const samples = await scrape(app);
+    assert.equal(points(samples, 'rejected', 'lat'), requests.length + 1);
+    assert.equal(points(samples, 'stored'), 0);
   });
 
   it('exposes the process metrics, event-loop delay included', async (t) => {

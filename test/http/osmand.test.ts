@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { build, failingStore, minutesOf } from './helper.js';
+import { build, failingStore, minutesOf } from '../support/app.js';
 
 const TS_MS = Date.UTC(2017, 0, 1, 18, 5, 12);
 // OsmAnd's default URL shape: lat={0}&lon={1}&timestamp={2}&hdop={3}&altitude={4}&speed={5}.
@@ -84,6 +84,28 @@ describe('GET and POST /osmand', () => {
       { field: 'speed', message: 'must be ≥ 0, got -1' },
     ]);
     assert.deepEqual(await store.users(), []);
+  });
+
+  it('files the point under the id in NFC, and refuses ids with format characters or . and ..', async (t) => {
+    const { app, store } = await build(t);
+    const query = (id: string) => OSMAND_QUERY.replace('id=a1', `id=${encodeURIComponent(id)}`);
+    const stored = await app.inject(`/osmand?${query('A\u0308lice')}`);
+    assert.equal(stored.json<{ user_id: string }>().user_id, '\u00c4lice');
+    for (const [id, message] of [
+      ['alice\u200b', 'must not contain invisible format or bidi control characters (found U+200B)'],
+      [
+        '..',
+        "must not be '.' or '..': URLs drop those path segments, so /users/{user_id}/… could not name it",
+      ],
+    ] as const) {
+      const response = await app.inject(`/osmand?${query(id)}`);
+      assert.equal(response.statusCode, 400, id);
+      assert.deepEqual(response.json<{ errors: unknown[] }>().errors, [{ field: 'id', message }]);
+    }
+    assert.deepEqual(
+      (await store.users()).map((u) => u.userId),
+      ['\u00c4lice'],
+    );
   });
 
   it('answers 400 for a parameter repeated in the query string', async (t) => {

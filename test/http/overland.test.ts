@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LocusApp } from '../../src/http/app.js';
+import type { LocusApp } from '../../src/http/types.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { build, failingStore, minutesOf, put, VALID_POINT } from './helper.js';
+import { build, failingStore, minutesOf, put } from '../support/app.js';
+import { VALID_POINT } from '../support/points.js';
 
 function feature(properties: Record<string, unknown> = {}, coordinates: unknown = [-73.916, 40.701]) {
   return {
@@ -94,6 +95,40 @@ describe('POST /overland', () => {
     const response = await post(app, { locations: [feature()] }, '/overland?user=');
     assert.equal(response.statusCode, 400);
     assert.equal(response.json<{ errors: Array<{ field: string }> }>().errors[0]?.field, 'user');
+  });
+
+  it('files points under the user id in NFC, from device_id and from ?user= alike', async (t) => {
+    const { app } = await build(t);
+    const decomposed = encodeURIComponent('A\u0308lice');
+    const response = await post(
+      app,
+      {
+        locations: [
+          feature({ device_id: 'A\u0308lice' }),
+          feature({ device_id: '', timestamp: '2017-01-01T13:05:40-0500' }),
+          feature({ device_id: 'evil\u202Egpj.exe', timestamp: '2017-01-01T13:05:50-0500' }),
+        ],
+      },
+      `/overland?user=${decomposed}`,
+    );
+    assert.deepEqual(response.json(), { result: 'ok', stored: 2, duplicates: 0, rejected: 1 });
+    assert.equal((await minutesOf(app, '\u00c4lice'))[0]?.samples, 2);
+  });
+
+  it('refuses a ?user= with a bidi control character', async (t) => {
+    const { app } = await build(t);
+    const response = await post(
+      app,
+      { locations: [feature({ device_id: '' })] },
+      '/overland?user=a%E2%80%AE',
+    );
+    assert.equal(response.statusCode, 400);
+    assert.deepEqual(response.json<{ errors: unknown[] }>().errors, [
+      {
+        field: 'user',
+        message: 'must not contain invisible format or bidi control characters (found U+202E)',
+      },
+    ]);
   });
 
   for (const [name, payload] of [

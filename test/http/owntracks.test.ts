@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LocusApp } from '../../src/http/app.js';
+import { newSecret } from '../../src/auth/tokens.js';
+import type { LocusApp } from '../../src/http/types.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { build, failingStore, minutesOf, put, VALID_POINT } from './helper.js';
+import { build, failingStore, minutesOf, put } from '../support/app.js';
+import { VALID_POINT } from '../support/points.js';
 
 // 2017-01-01 13:05:12 in New York (VALID_POINT's time) is 18:05:12Z.
 const TST = Date.UTC(2017, 0, 1, 18, 5, 12) / 1000;
@@ -81,6 +83,50 @@ describe('POST /owntracks and /pub (OwnTracks HTTP mode)', () => {
     const authorization = `Basic ${Buffer.from('bob:secret').toString('base64')}`;
     assert.equal((await post(app, LOCATION, { authorization })).statusCode, 200);
     assert.equal((await minutesOf(app, 'bob')).length, 1);
+  });
+
+  it('files a location under the user id in NFC, and refuses one with a format character', async (t) => {
+    const { app, store } = await build(t);
+    const response = await post(app, { ...LOCATION, topic: 'owntracks/A\u0308lice/phone' }, {});
+    assert.equal(response.statusCode, 200, response.body);
+    assert.equal((await minutesOf(app, '\u00c4lice')).length, 1);
+    const refused = await post(app, { ...LOCATION, topic: 'owntracks/alice\u2060/phone' }, {});
+    assert.equal(refused.statusCode, 400);
+    assert.deepEqual(refused.json<{ errors: unknown[] }>().errors, [
+      {
+        field: 'topic',
+        message: 'must not contain invisible format or bidi control characters (found U+2060)',
+      },
+    ]);
+    assert.deepEqual(
+      (await store.users()).map((u) => u.userId),
+      ['\u00c4lice'],
+    );
+  });
+
+  it('with authentication on, matches the Basic user name to the token’s user in NFC', async (t) => {
+    const { app, store } = await build(t, { auth: { required: true } });
+    const secret = newSecret();
+    // A token made for the decomposed form (before ids were normalised) is the composed user's.
+    await store.tokens.create({
+      id: secret.id,
+      hash: secret.hash,
+      userId: 'A\u0308lice',
+      scope: 'user',
+      label: null,
+      createdMs: 0,
+    });
+    for (const user of ['A\u0308lice', '\u00c4lice']) {
+      const authorization = `Basic ${Buffer.from(`${user}:${secret.token}`).toString('base64')}`;
+      const response = await post(app, { ...LOCATION, tst: TST + user.length }, { authorization });
+      assert.equal(response.statusCode, 200, `${JSON.stringify(user)}: ${response.body}`);
+    }
+    const read = await app.inject({
+      url: `/users/${encodeURIComponent('A\u0308lice')}/locations`,
+      headers: { authorization: `Bearer ${secret.token}` },
+    });
+    assert.equal(read.statusCode, 200, read.body);
+    assert.equal(read.json<{ user_id: string; locations: unknown[] }>().user_id, '\u00c4lice');
   });
 
   it('takes user and device from the message topic when no header names them', async (t) => {

@@ -4,7 +4,8 @@ import type { InjectOptions } from 'fastify';
 import { newSecret } from '../../src/auth/tokens.js';
 import type { AppOptions } from '../../src/http/app.js';
 import type { Store } from '../../src/store/store.js';
-import { build } from './helper.js';
+import { build } from '../support/app.js';
+import { assertProblem } from '../support/problem.js';
 
 const MAX = 3;
 
@@ -41,13 +42,9 @@ describe('rate limit', () => {
       assert.equal(response.headers['x-ratelimit-remaining'], String(MAX - 1 - i));
     }
     const limited = await app.inject(usersOf(first));
-    assert.equal(limited.statusCode, 429);
+    const body = assertProblem(limited, 429, 'rate-limited');
     const retryAfter = Number(limited.headers['retry-after']);
     assert.ok(Number.isInteger(retryAfter) && retryAfter > 0 && retryAfter <= 60, String(retryAfter));
-    assert.match(String(limited.headers['content-type']), /^application\/problem\+json/);
-    const body = limited.json<{ type: string; status: number; detail: string }>();
-    assert.equal(body.type, '/problems/rate-limited');
-    assert.equal(body.status, 429);
     assert.match(body.detail, /At most 3 requests per 60 s/);
     assert.equal((await app.inject(usersOf(second))).statusCode, 200, 'a different token, a different count');
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generateSamples, type TraceSample } from '../../src/tools/generate/trace.js';
-import { build, put } from './helper.js';
+import { build, put } from '../support/app.js';
 
 interface Expected {
   samples: number;

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LocusApp } from '../../src/http/app.js';
-import { build, put, seed, VALID_POINT } from './helper.js';
+import { newSecret } from '../../src/auth/tokens.js';
+import type { LocusApp } from '../../src/http/types.js';
+import { build, put, seed } from '../support/app.js';
+import { VALID_POINT } from '../support/points.js';
+import { assertProblem } from '../support/problem.js';
 
 interface Page {
   user_id: string;
@@ -94,9 +97,7 @@ describe('GET /users/:user_id/locations', () => {
     const { app } = await build(t);
     await seed(app);
     const response = await app.inject('/users/nobody/locations');
-    assert.equal(response.statusCode, 404);
-    assert.match(String(response.headers['content-type']), /problem\+json/);
-    assert.equal(response.json<{ type: string }>().type, '/problems/unknown-user');
+    assertProblem(response, 404, 'unknown-user');
   });
 
   it('returns user ids with reserved characters verbatim', async (t) => {
@@ -111,6 +112,46 @@ describe('GET /users/:user_id/locations', () => {
       users.map((u) => u.user_id),
       [userId],
     );
+  });
+
+  it('finds a user named in any Unicode form: the key is the id in NFC', async (t) => {
+    const { app } = await build(t);
+    assert.equal((await put(app, { ...VALID_POINT, user_id: '\u00c4lice' })).statusCode, 200);
+    for (const form of ['\u00c4lice', 'A\u0308lice']) {
+      const page = await getPage(app, `/users/${encodeURIComponent(form)}/locations`);
+      assert.equal(page.user_id, '\u00c4lice');
+      assert.equal(page.locations.length, 1);
+      const csv = await app.inject(`/users/${encodeURIComponent(form)}/locations.csv`);
+      assert.equal(csv.statusCode, 200, csv.body);
+    }
+  });
+
+  it('answers for a user token reading its own user named in another Unicode form', async (t) => {
+    const { app, store } = await build(t, { auth: { required: true } });
+    const secret = newSecret();
+    await store.tokens.create({
+      id: secret.id,
+      hash: secret.hash,
+      userId: '\u00c4lice',
+      scope: 'user',
+      label: null,
+      createdMs: 0,
+    });
+    const headers = { authorization: `Bearer ${secret.token}`, 'content-type': 'application/json' };
+    const written = await app.inject({
+      method: 'PUT',
+      url: '/location',
+      headers,
+      payload: JSON.stringify({ ...VALID_POINT, user_id: 'A\u0308lice' }),
+    });
+    assert.equal(written.statusCode, 200, written.body);
+    for (const url of ['/locations', '/locations.geojson']) {
+      const response = await app.inject({
+        url: `/users/${encodeURIComponent('A\u0308lice')}${url}`,
+        headers,
+      });
+      assert.equal(response.statusCode, 200, `${url}: ${response.body}`);
+    }
   });
 
   it('says what is wrong with a parameter', async (t) => {
@@ -142,14 +183,7 @@ describe('GET /users/:user_id/locations', () => {
       const { app } = await build(t);
       await seed(app);
       const response = await app.inject(`/users/a1/locations?${query}`);
-      assert.equal(response.statusCode, 400, response.body);
-      assert.match(String(response.headers['content-type']), /problem\+json/);
-      const problem = response.json<{ type: string; errors: Array<{ field: string }> }>();
-      assert.equal(problem.type, '/problems/invalid-parameter');
-      assert.deepEqual(
-        problem.errors.map((e) => e.field),
-        [field],
-      );
+      assertProblem(response, 400, 'invalid-parameter', [field]);
     });
   }
 });

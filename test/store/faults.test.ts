@@ -18,10 +18,11 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
-import { buildApp, type LocusApp } from '../../src/http/app.js';
+import { buildApp } from '../../src/http/app.js';
+import type { LocusApp } from '../../src/http/types.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { VALID_POINT } from '../http/helper.js';
+import { VALID_POINT } from '../support/points.js';
 import { totalSamples } from '../support/hostile.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'locus-faults-'));

@@ -16,7 +16,7 @@ import {
 } from '../../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError, type Store } from '../../src/store/store.js';
-import { storeContract } from './contract.js';
+import { storeContract } from './contract/index.js';
 import { createTestDatabase, findTestServer, onDatabase, type TestDatabase } from './postgres-database.js';
 import { startTcpProxy, type TcpProxy } from './postgres-proxy.js';
 
@@ -142,7 +142,13 @@ describe('PostgresStore without a database', () => {
   it('close() is idempotent, even on a store that never connected', async () => {
     const store = new PostgresStore({ url: CLOSED_PORT_URL });
     await store.close();
-    await store.close();
+    await assert.doesNotReject(store.close(), 'a second close() resolves');
+    // The pool has ended: the store refuses use rather than trying to connect again.
+    await assert.rejects(
+      store.health(),
+      (error: unknown) =>
+        isUnmapped(error) && error instanceof Error && /after calling end/.test(error.message),
+    );
   });
 
   it('rejects every call after close() with an unmapped error (a bug, not an outage)', async () => {

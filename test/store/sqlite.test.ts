@@ -13,7 +13,7 @@ import {
   type SqliteStore,
 } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { storeContract } from './contract.js';
+import { storeContract } from './contract/index.js';
 
 const tempDirs: string[] = [];
 
@@ -280,9 +280,14 @@ describe('SqliteStore', () => {
     });
 
     it('close() is idempotent', async () => {
-      const { store } = open();
+      const { path, store } = open();
+      await store.ingest([point]);
+      assert.ok(existsSync(`${path}-wal`), 'the write-ahead log is in use while open');
       await store.close();
-      await store.close();
+      await assert.doesNotReject(store.close(), 'a second close() resolves');
+      // SQLite removes the write-ahead log when the last connection to the file closes: both are released.
+      assert.equal(existsSync(`${path}-wal`), false, 'no connection left open on the file');
+      await assert.rejects(store.health(), TypeError, 'the store refuses use after close()');
     });
 
     it('rejects a page limit that is not a positive integer with RangeError', async () => {

@@ -7,12 +7,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { generateTrace, type TraceRow } from '../../src/tools/generate/trace.js';
 import type { Store } from '../../src/store/store.js';
-
-export interface Answer {
-  statusCode: number;
-  headers: Record<string, string | string[] | number | undefined>;
-  body: string;
-}
+import { assertProblem, type Answer } from './problem.js';
 
 /** 200, or a 4xx whose body is an RFC 9457 problem with the same status; never a 5xx. */
 export function assertAnswered(answer: Answer, what: string): void {
@@ -22,11 +17,12 @@ export function assertAnswered(answer: Answer, what: string): void {
     `${statusCode} for ${what}: ${answer.body.slice(0, 500)}`,
   );
   if (statusCode === 200) return;
-  assert.match(String(answer.headers['content-type']), /^application\/problem\+json/, what);
-  const problem = JSON.parse(answer.body) as { type?: unknown; status?: unknown; title?: unknown };
-  assert.equal(problem.status, statusCode, what);
-  assert.equal(typeof problem.type, 'string', what);
-  assert.equal(typeof problem.title, 'string', what);
+  try {
+    assertProblem(answer, statusCode);
+  } catch (error) {
+    // The generated input is what tells one failing case from another.
+    throw new Error(`${what}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** Every sample the store counts, over all users: what ingest can change. */

@@ -13,7 +13,7 @@ import { foreignUserIds, mayActAs, OPEN_ACCESS, type Access } from '../../auth/a
 import { TokenVerifier } from '../../auth/verifier.js';
 import { ProblemSchema } from '../../schemas/problem.js';
 import type { TokenStore } from '../../store/store.js';
-import type { LocusApp } from '../app.js';
+import type { LocusApp } from '../types.js';
 import { problem, sendProblem } from '../problem.js';
 
 declare module 'fastify' {
@@ -111,7 +111,9 @@ export function credentialsOf(request: FastifyRequest): Credentials | null {
  * token belongs to `alice/phone` while the app's user name is `alice`. Admin tokens may name anyone.
  */
 function basicUserMatches(basicUser: string, access: Access): boolean {
-  return access.userId === null || basicUser === access.userId || access.userId.startsWith(`${basicUser}/`);
+  // User ids are compared in Unicode NFC, the form points are stored under (src/ingest/compose.ts).
+  const user = basicUser.normalize('NFC');
+  return access.userId === null || user === access.userId || access.userId.startsWith(`${user}/`);
 }
 
 function unauthorized(reply: FastifyReply, detail: string, invalidToken: boolean): FastifyReply {

@@ -1,7 +1,7 @@
 import cors from '@fastify/cors';
 import type { onRequestHookHandler } from 'fastify';
 import helmet from 'helmet';
-import type { LocusApp } from '../app.js';
+import type { LocusApp } from '../types.js';
 
 /*
  * What browsers are told. Phones and scripts ignore all of this; it matters for the dashboard and for any web page

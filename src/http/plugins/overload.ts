@@ -1,6 +1,6 @@
 import underPressure from '@fastify/under-pressure';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { LocusApp } from '../app.js';
+import type { LocusApp } from '../types.js';
 import { problem, sendProblem } from '../problem.js';
 
 /*

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ProblemSchema } from '../../schemas/problem.js';
-import type { LocusApp, LocusDeps } from '../app.js';
+import type { LocusApp, LocusDeps } from '../types.js';
 import { problem, sendProblem } from '../problem.js';
 
 const StatusSchema = Type.Object({ status: Type.String() });

@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  checkUserId,
-  fixToPoint,
-  instantTimestamp,
-  kmhToMps,
-  MAX_EPOCH_SECONDS,
-  MIN_EPOCH_SECONDS,
-  prefixFields,
-  renameFields,
-} from './fix.js';
+import { checkUserId, instantTimestamp, kmhToMps, prefixFields, renameFields, composeNamed } from './fix.js';
+import { MAX_EPOCH_SECONDS, MIN_EPOCH_SECONDS } from '../limits.js';
 
 const FIX = {
-  userId: 'a1',
+  user_id: 'a1',
   timestamp: '2017-01-01 13:05:12',
   lat: 40.701,
   long: -73.916,
@@ -20,9 +12,9 @@ const FIX = {
   speed: 1.4,
 };
 
-describe('fixToPoint', () => {
+describe('composeNamed', () => {
   it('resolves local time with the zone at the position, like PUT /location', () => {
-    const result = fixToPoint(FIX, {}, 'time');
+    const result = composeNamed(FIX, {}, { timestamp: 'time' });
     assert.deepEqual(result, {
       ok: true,
       value: {
@@ -37,14 +29,14 @@ describe('fixToPoint', () => {
   });
 
   it('keeps a missing accuracy and speed as null, not as a placeholder', () => {
-    const result = fixToPoint({ ...FIX, accuracy: null, speed: null }, {}, 'time');
+    const result = composeNamed({ ...FIX, accuracy: null, speed: null }, {}, { timestamp: 'time' });
     assert.ok(result.ok);
     assert.equal(result.value.accuracy, null);
     assert.equal(result.value.speed, null);
   });
 
   it('names the retention error with the format’s own timestamp field', () => {
-    const result = fixToPoint(FIX, { oldestAcceptedMs: Date.UTC(2018, 0, 1) }, 'tst');
+    const result = composeNamed(FIX, { oldestAcceptedMs: Date.UTC(2018, 0, 1) }, { timestamp: 'tst' });
     assert.ok(!result.ok);
     assert.equal(result.errors[0]?.field, 'tst');
     assert.match(result.errors[0]?.message ?? '', /retention window/);
@@ -76,10 +68,41 @@ describe('checkUserId', () => {
     const bad = checkUserId('a\u0007b', 'X-Limit-U');
     assert.ok(!bad.ok);
     assert.deepEqual(bad.errors, [
-      { field: 'X-Limit-U', message: 'must not contain control characters or unpaired surrogates' },
+      { field: 'X-Limit-U', message: 'must not contain control characters (found U+0007)' },
     ]);
     assert.equal(checkUserId('x'.repeat(129), 'id').ok, false);
     assert.equal(checkUserId('', 'id').ok, false);
+  });
+
+  it('refuses format and bidi characters and the ids . and .., saying which rule failed', () => {
+    for (const [userId, message] of [
+      ['alice\u200b', 'must not contain invisible format or bidi control characters (found U+200B)'],
+      ['evil\u202Egpj.exe', 'must not contain invisible format or bidi control characters (found U+202E)'],
+      ['\u2066a\u2069', 'must not contain invisible format or bidi control characters (found U+2066)'],
+      ['\ufeffa', 'must not contain invisible format or bidi control characters (found U+FEFF)'],
+      [
+        '.',
+        "must not be '.' or '..': URLs drop those path segments, so /users/{user_id}/… could not name it",
+      ],
+      [
+        '..',
+        "must not be '.' or '..': URLs drop those path segments, so /users/{user_id}/… could not name it",
+      ],
+      ['a\ud800', 'must not contain unpaired surrogates (text that is not Unicode)'],
+    ] as const) {
+      assert.deepEqual(checkUserId(userId, 'topic'), { ok: false, errors: [{ field: 'topic', message }] });
+    }
+    for (const userId of ['...', '.a', 'a.', 'a/..', 'ü']) assert.ok(checkUserId(userId, 'id').ok, userId);
+  });
+
+  it('returns the id in Unicode NFC, and counts its length there, as the composer does', () => {
+    assert.deepEqual(checkUserId('A\u0308', 'id'), { ok: true, value: '\u00c4' });
+    assert.deepEqual(checkUserId('\u00c4', 'id'), { ok: true, value: '\u00c4' });
+    // 128 decomposed characters are 256 code points as sent, 128 once composed.
+    assert.deepEqual(checkUserId('A\u0308'.repeat(128), 'id'), { ok: true, value: '\u00c4'.repeat(128) });
+    // U+0958 decomposes under NFC (a composition exclusion): 65 of them are 130 code points.
+    assert.equal(checkUserId('\u0958'.repeat(64), 'id').ok, true);
+    assert.equal(checkUserId('\u0958'.repeat(65), 'id').ok, false);
   });
 });
 

@@ -1,42 +1,23 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { ErrorObject } from 'ajv';
-import { createAjv } from '../../schemas/ajv.js';
+import { createAjv, normalUserId } from '../../schemas/ajv.js';
 import { LocationSchema } from '../../schemas/location.js';
-import { toPoint, type PrepareOptions } from '../compose.js';
-import { MAX_YEAR, MIN_YEAR } from '../timestamp.js';
-import type { FieldError, Point, Result } from '../point.js';
+import { composePoint, type ComposeOptions } from '../compose.js';
+import type { FieldError, Point, RawFix, Result } from '../point.js';
 import { fieldErrorsFromAjv } from '../checks.js';
 
 /*
  * What the app formats have in common. Each format checks its own payload against a TypeBox schema whose fields
- * reuse the PUT /location field schemas (same ranges, same messages), converts units, and hands a Fix to
- * fixToPoint, which runs the same stage as PUT /location (timestamp parsing, UTC resolution, retention bound).
+ * reuse the PUT /location field schemas (same ranges, same messages), converts units, maps it to a RawFix, and
+ * hands that to the one composer (../compose.ts) through composeNamed, which names the composer's errors with the
+ * format's own field names.
  */
-
-/** One location fix as an app format maps it: the PUT /location fields, with accuracy and speed null when absent. */
-export interface Fix {
-  userId: string;
-  /** Device timestamp text as PUT /location takes it: with an offset, or without one for the zone at (lat, long). */
-  timestamp: string;
-  lat: number;
-  long: number;
-  /** Metres. */
-  accuracy: number | null;
-  /** Metres per second. */
-  speed: number | null;
-}
 
 /** The one item of a batch that could not be stored, by its position in the batch. */
 export interface ItemError {
   index: number;
   errors: FieldError[];
 }
-
-/** The instants a timestamp text can express (years MIN_YEAR–MAX_YEAR), for formats that send epoch times. */
-export const MIN_INSTANT_MS = Date.UTC(MIN_YEAR, 0, 1);
-export const MAX_INSTANT_MS = Date.UTC(MAX_YEAR, 11, 31, 23, 59, 59, 999);
-export const MIN_EPOCH_SECONDS = MIN_INSTANT_MS / 1000;
-export const MAX_EPOCH_SECONDS = Math.floor(MAX_INSTANT_MS / 1000);
 
 const strict = createAjv('strict');
 
@@ -59,9 +40,12 @@ export function compileCheck<S extends TSchema>(schema: S): (value: unknown) => 
 
 const checkUserIdText = compileCheck(LocationSchema.properties.user_id);
 
-/** Checks a user id with the PUT /location rules; errors are named `field`. */
+/**
+ * Checks a user id with the PUT /location rules, on its NFC form as the composer does (so the length is counted
+ * after normalisation), and returns that form; errors are named `field`.
+ */
 export function checkUserId(userId: unknown, field: string): Result<string> {
-  const checked = checkUserIdText(userId);
+  const checked = checkUserIdText(typeof userId === 'string' ? normalUserId(userId) : userId);
   return checked.ok ? checked : { ok: false, errors: renameFields(checked.errors, { body: field }) };
 }
 
@@ -94,11 +78,12 @@ export function kmhToMps(kmh: number): number {
   return (kmh * 1000) / 3600;
 }
 
-/** Resolves a fix's UTC instant and checks the retention bound, exactly as PUT /location does. */
-export function fixToPoint(fix: Fix, options: PrepareOptions, timestampField: string): Result<Point> {
-  const { userId: user_id, ...fields } = fix;
-  const prepared = toPoint({ ...fields, user_id }, options);
-  return prepared.ok
-    ? prepared
-    : { ok: false, errors: renameFields(prepared.errors, { timestamp: timestampField }) };
+/** A fix through the composer, its errors named as the format names its fields (`{ timestamp: 'tst' }`). */
+export function composeNamed(
+  fix: RawFix,
+  options: ComposeOptions,
+  names: Readonly<Record<string, string>>,
+): Result<Point> {
+  const composed = composePoint(fix, options);
+  return composed.ok ? composed : { ok: false, errors: renameFields(composed.errors, names) };
 }

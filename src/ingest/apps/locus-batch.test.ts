@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { MAX_BATCH_POINTS, prepareArrayBatch, prepareNdjsonBatch } from './locus-batch.js';
+import { MAX_BATCH_POINTS } from '../limits.js';
+import { prepareArrayBatch, prepareBatch, readNdjsonLines } from './locus-batch.js';
 import { BatchTooLargeError } from './ndjson.js';
 
 const POINT = {
@@ -12,6 +13,10 @@ const POINT = {
   speed: 1.4,
   user_id: 'a1',
 };
+
+async function prepareNdjsonBatch(source: AsyncIterable<string>) {
+  return prepareBatch((await readNdjsonLines(source)).records);
+}
 
 function lines(...texts: string[]): AsyncIterable<string> {
   return Readable.from(texts.map((text) => `${text}\n`));

@@ -1,19 +1,14 @@
-import type { PrepareOptions } from '../compose.js';
+import { composePoint, type ComposeOptions } from '../compose.js';
+import { MAX_BATCH_BYTES, MAX_BATCH_POINTS, MAX_POINT_BODY_BYTES } from '../limits.js';
 import type { IngestOutcome, Point, Result } from '../point.js';
 import type { ItemError } from './fix.js';
 import { BatchTooLargeError, ndjsonRecords } from './ndjson.js';
-import { prepareWithNullableExtras } from './nullable-extras.js';
 
 /*
  * POST /locations: many PUT /location objects at once, as a JSON array or as NDJSON. Each item goes through the
  * same checks as PUT /location (except that accuracy and speed may be null, as in imports and app formats); the
  * valid ones are stored together, the others reported by index.
  */
-
-export const MAX_BATCH_POINTS = 10_000;
-export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
-/** The PUT /location body limit, applied to each NDJSON line. */
-export const MAX_BATCH_LINE_BYTES = 64 * 1024;
 
 /** What to answer for a batch: how many points were stored and repeated, and why the others were not stored. */
 export interface BatchSummary {
@@ -53,27 +48,37 @@ function tooManyPoints(): BatchTooLargeError {
   return new BatchTooLargeError(`A batch holds at most ${MAX_BATCH_POINTS} points.`);
 }
 
-/** A JSON array batch. Throws BatchTooLargeError when it has more than MAX_BATCH_POINTS items. */
-export function prepareArrayBatch(items: readonly unknown[], options: PrepareOptions = {}): PreparedBatch {
-  if (items.length > MAX_BATCH_POINTS) throw tooManyPoints();
+/** A batch's items prepared through the one composer, in arrival order; a failed item (an NDJSON line that is not JSON) is a rejected one. */
+export function prepareBatch(items: Iterable<Result<unknown>>, options: ComposeOptions = {}): PreparedBatch {
   const batch = new PreparedBatch();
-  for (const item of items) batch.add(prepareWithNullableExtras(item, options));
+  for (const item of items) batch.add(item.ok ? composePoint(item.value, options) : item);
   return batch;
 }
 
+/** A JSON array batch. Throws BatchTooLargeError when it has more than MAX_BATCH_POINTS items. */
+export function prepareArrayBatch(items: readonly unknown[], options: ComposeOptions = {}): PreparedBatch {
+  if (items.length > MAX_BATCH_POINTS) throw tooManyPoints();
+  return prepareBatch(
+    items.map((value) => ({ ok: true, value })),
+    options,
+  );
+}
+
+/** An NDJSON body as read: one record per non-blank line, a value or why the line is not one. */
+export class NdjsonLines {
+  constructor(readonly records: readonly Result<unknown>[]) {}
+}
+
 /**
- * An NDJSON batch, prepared line by line as it is read, so that memory holds one line and the prepared points,
- * never the body. A line that is not JSON is a rejected item like any other. Throws BatchTooLargeError past
- * MAX_BATCH_BYTES or MAX_BATCH_POINTS.
+ * Reads an NDJSON body as its bytes arrive, so that memory holds one line and the values read, never the body.
+ * Throws BatchTooLargeError past MAX_BATCH_BYTES or MAX_BATCH_POINTS.
  */
-export async function prepareNdjsonBatch(
-  source: AsyncIterable<Uint8Array | string>,
-  options: PrepareOptions = {},
-): Promise<PreparedBatch> {
-  const batch = new PreparedBatch();
-  const limits = { maxBytes: MAX_BATCH_BYTES, maxLineBytes: MAX_BATCH_LINE_BYTES };
+export async function readNdjsonLines(source: AsyncIterable<Uint8Array | string>): Promise<NdjsonLines> {
+  const records: Result<unknown>[] = [];
+  const limits = { maxBytes: MAX_BATCH_BYTES, maxLineBytes: MAX_POINT_BODY_BYTES };
   for await (const record of ndjsonRecords(source, limits)) {
-    batch.add(record.ok ? prepareWithNullableExtras(record.value, options) : record);
+    if (records.length === MAX_BATCH_POINTS) throw tooManyPoints();
+    records.push(record);
   }
-  return batch;
+  return new NdjsonLines(records);
 }

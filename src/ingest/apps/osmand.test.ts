@@ -105,7 +105,7 @@ describe('osmandToPoint', () => {
 
   it('reports every parameter at fault, under the name it was sent as', () => {
     assert.deepEqual(errorsOf('id=a%01&lat=abc&long=200&timestamp=2017-02-30T00:00:00Z&acc=-1&spd=0x10'), [
-      { field: 'id', message: 'must not contain control characters or unpaired surrogates' },
+      { field: 'id', message: 'must not contain control characters (found U+0001)' },
       { field: 'lat', message: 'must be a number, got "abc"' },
       { field: 'long', message: 'must be ≤ 180, got 200' },
       { field: 'timestamp', message: 'is not a real time: day of 2017-02 30 is out of range 1–28' },

@@ -1,15 +1,8 @@
 import { LocationSchema } from '../../schemas/location.js';
-import type { PrepareOptions } from '../compose.js';
+import type { ComposeOptions } from '../compose.js';
+import { MAX_INSTANT_MS, MIN_INSTANT_MS } from '../limits.js';
 import type { FieldError, Point, Result } from '../point.js';
-import {
-  checkUserId,
-  compileCheck,
-  fixToPoint,
-  instantTimestamp,
-  MAX_INSTANT_MS,
-  MIN_INSTANT_MS,
-  renameFields,
-} from './fix.js';
+import { checkUserId, compileCheck, composeNamed, instantTimestamp, renameFields } from './fix.js';
 
 /*
  * The OsmAnd / GPSLogger "custom URL" protocol: one fix per request, as query parameters (or a form body).
@@ -124,7 +117,7 @@ function andThen<A, B>(result: Result<A>, next: (value: A) => Result<B>): Result
 }
 
 /** One OsmAnd / GPSLogger request (its query and form parameters) as a point; every field at fault is reported. */
-export function osmandToPoint(params: URLSearchParams, options: PrepareOptions = {}): Result<Point> {
+export function osmandToPoint(params: URLSearchParams, options: ComposeOptions = {}): Result<Point> {
   const required = (field: Field) => requiredParamOf(params, field);
   const optional = (field: Field) => paramOf(params, field);
   const fields = collect({
@@ -135,5 +128,5 @@ export function osmandToPoint(params: URLSearchParams, options: PrepareOptions =
     accuracy: andThen(optional('accuracy'), (p) => optionalNumber(p, checkAccuracy)),
     speed: andThen(optional('speed'), (p) => optionalNumber(p, checkSpeed)),
   });
-  return andThen(fields, (fix) => fixToPoint(fix, options, 'timestamp'));
+  return andThen(fields, ({ userId, ...fix }) => composeNamed({ user_id: userId, ...fix }, options, {}));
 }

@@ -148,7 +148,7 @@ describe('overlandToPoints', () => {
         errors: [
           {
             field: 'locations.5.properties.device_id',
-            message: 'must not contain control characters or unpaired surrogates',
+            message: 'must not contain control characters (found U+0001)',
           },
         ],
       },

@@ -1,8 +1,15 @@
 import { LocationSchema } from '../../schemas/location.js';
 import { OverlandLocationSchema, type OverlandLocation } from '../../schemas/apps/overland.js';
-import type { PrepareOptions } from '../compose.js';
-import type { FieldError, Point, Result } from '../point.js';
-import { checkUserId, compileCheck, fixToPoint, prefixFields, renameFields, type ItemError } from './fix.js';
+import type { ComposeOptions } from '../compose.js';
+import type { FieldError, Point, RawFix, Result } from '../point.js';
+import {
+  checkUserId,
+  compileCheck,
+  composeNamed,
+  prefixFields,
+  renameFields,
+  type ItemError,
+} from './fix.js';
 
 /** The points of an Overland batch that can be stored, and the ones skipped, by index in `locations`. */
 export interface OverlandBatch {
@@ -29,13 +36,10 @@ function coordinateErrors(feature: OverlandLocation): FieldError[] {
   );
 }
 
-type FeatureOutcome = Result<Point> | { ok: false; noUser: true };
+type FeatureFix = Result<RawFix> | { ok: false; noUser: true };
 
-function featureToPoint(
-  item: unknown,
-  fallbackUser: string | undefined,
-  options: PrepareOptions,
-): FeatureOutcome {
+/** One Overland feature as a raw fix; `noUser` when neither the feature nor the URL says whose it is. */
+export function overlandFeatureToFix(item: unknown, fallbackUser: string | undefined): FeatureFix {
   const checked = checkFeature(item);
   if (!checked.ok) return checked;
   const feature = checked.value;
@@ -51,14 +55,32 @@ function featureToPoint(
   // The schema requires two coordinates; the defaults only tell the compiler so.
   const [long = 0, lat = 0] = feature.geometry.coordinates;
   const fix = {
-    userId: userId.value,
+    user_id: userId.value,
     timestamp,
     lat,
     long,
     accuracy: horizontal_accuracy ?? null,
     speed: speed === undefined || speed < 0 ? null : speed,
   };
-  return fixToPoint(fix, options, 'properties.timestamp');
+  return { ok: true, value: fix };
+}
+
+const FEATURE_FIELDS = {
+  timestamp: 'properties.timestamp',
+  lat: 'geometry.coordinates.1',
+  long: 'geometry.coordinates.0',
+  accuracy: 'properties.horizontal_accuracy',
+  speed: 'properties.speed',
+  user_id: 'properties.device_id',
+};
+
+function featureToPoint(
+  item: unknown,
+  fallbackUser: string | undefined,
+  options: ComposeOptions,
+): Result<Point> | { ok: false; noUser: true } {
+  const fix = overlandFeatureToFix(item, fallbackUser);
+  return fix.ok ? composeNamed(fix.value, options, FEATURE_FIELDS) : fix;
 }
 
 /**
@@ -69,7 +91,7 @@ function featureToPoint(
 export function overlandToPoints(
   locations: readonly unknown[],
   fallbackUser: string | undefined,
-  options: PrepareOptions = {},
+  options: ComposeOptions = {},
 ): Result<OverlandBatch> {
   const batch: OverlandBatch = { points: [], rejected: [] };
   const unattributed: number[] = [];

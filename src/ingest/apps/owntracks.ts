@@ -1,7 +1,7 @@
 import { OwnTracksLocationSchema, OwnTracksMessageSchema } from '../../schemas/apps/owntracks.js';
-import type { PrepareOptions } from '../compose.js';
-import type { FieldError, Point, Result } from '../point.js';
-import { checkUserId, compileCheck, fixToPoint, instantTimestamp, kmhToMps } from './fix.js';
+import type { ComposeOptions } from '../compose.js';
+import type { FieldError, Point, RawFix, Result } from '../point.js';
+import { checkUserId, compileCheck, composeNamed, instantTimestamp, kmhToMps } from './fix.js';
 
 /** Whose points these are: the OwnTracks user alone (default), or each of the user's devices apart. */
 export type OwnTracksUserIdMode = 'user' | 'user/device';
@@ -28,34 +28,46 @@ function userIdOf(identity: OwnTracksIdentity, mode: OwnTracksUserIdMode): Resul
 }
 
 /**
- * An OwnTracks message as a point: null for a message of another `_type` (accepted and ignored), errors for a
- * location that cannot be stored. `tst` is UTC, so no zone lookup happens; `vel` is converted from km/h to m/s.
+ * An OwnTracks message as a raw fix for a user id already found (or the errors of finding it): null for a message
+ * of another `_type` (accepted and ignored), errors for a location whose payload is not one. `tst` is UTC, so no
+ * zone lookup happens; `vel` is converted from km/h to m/s. Shared by the HTTP and MQTT doors and the Recorder's
+ * `.rec` files.
  */
-export function ownTracksToPoint(
-  message: unknown,
-  identity: OwnTracksIdentity,
-  mode: OwnTracksUserIdMode,
-  options: PrepareOptions = {},
-): Result<Point | null> {
+export function ownTracksMessageToFix(message: unknown, userId: Result<string>): Result<RawFix | null> {
   const envelope = checkMessage(message);
   if (!envelope.ok) return envelope;
   if (envelope.value._type !== 'location') return { ok: true, value: null };
   const location = checkLocation(message);
-  const userId = userIdOf(identity, mode);
   if (!location.ok || !userId.ok) {
     const errors = [...(location.ok ? [] : location.errors), ...(userId.ok ? [] : userId.errors)];
     return { ok: false, errors };
   }
   const { tst, lat, lon, acc, vel } = location.value;
-  const fix = {
-    userId: userId.value,
-    timestamp: instantTimestamp(tst * 1000),
-    lat,
-    long: lon,
-    accuracy: acc ?? null,
-    speed: vel === undefined || vel < 0 ? null : kmhToMps(vel),
+  return {
+    ok: true,
+    value: {
+      user_id: userId.value,
+      timestamp: instantTimestamp(tst * 1000),
+      lat,
+      long: lon,
+      accuracy: acc ?? null,
+      speed: vel === undefined || vel < 0 ? null : kmhToMps(vel),
+    },
   };
-  return fixToPoint(fix, options, 'tst');
+}
+
+/** An OwnTracks message as a point, through the one composer; null for a message Locus ignores. */
+export function ownTracksToPoint(
+  message: unknown,
+  identity: OwnTracksIdentity,
+  mode: OwnTracksUserIdMode,
+  options: ComposeOptions = {},
+): Result<Point | null> {
+  const fix = ownTracksMessageToFix(message, userIdOf(identity, mode));
+  if (!fix.ok) return fix;
+  if (fix.value === null) return { ok: true, value: null };
+  const names = { timestamp: 'tst', long: 'lon', accuracy: 'acc', speed: 'vel', user_id: identity.userField };
+  return composeNamed(fix.value, options, names);
 }
 
 /** User and device from an OwnTracks topic `…/USER/DEVICE` (its last two levels), as HTTP mode sends it. */

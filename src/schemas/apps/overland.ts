@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_SPEED_MPS } from '../../store/minutes.js';
+import { MAX_SPEED_MPS } from '../../ingest/limits.js';
 import { LocationSchema } from '../location.js';
 
 /**

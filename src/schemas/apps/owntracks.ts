@@ -1,10 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_SPEED_MPS } from '../../store/minutes.js';
-import { MAX_EPOCH_SECONDS, MIN_EPOCH_SECONDS } from '../../ingest/apps/fix.js';
+import { MAX_EPOCH_SECONDS, MAX_SPEED_KMH, MIN_EPOCH_SECONDS } from '../../ingest/limits.js';
 import { LocationSchema } from '../location.js';
-
-/** The same bound as PUT /location's `speed`, in the km/h OwnTracks sends. */
-export const MAX_SPEED_KMH = (MAX_SPEED_MPS * 3600) / 1000;
 
 /** Any OwnTracks message: only `_type: "location"` is stored, every other type is accepted and ignored. */
 export const OwnTracksMessageSchema = Type.Object(

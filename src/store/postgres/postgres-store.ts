@@ -43,7 +43,7 @@ const DEFAULT_MAX_CONNECTIONS = 10;
 const MAX_ATTEMPTS = 4;
 
 /*
- * bigint comes back from the driver as text, because it may exceed 2^53. The sums here cannot (see aggregate.ts),
+ * bigint comes back from the driver as text, because it may exceed 2^53. The sums here cannot (see minutes.ts),
  * so they are read as numbers, and a value that would lose precision fails the query instead of being rounded.
  * Set per pool rather than on pg.types, which is global to every user of the driver in the process.
  */

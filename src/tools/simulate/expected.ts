@@ -1,5 +1,5 @@
 import { aggregate, means, type MinuteMeans } from '../../store/minutes.js';
-import { preparePoint } from '../../ingest/compose.js';
+import { composePoint } from '../../ingest/compose.js';
 import type { Point } from '../../ingest/point.js';
 
 export interface ExpectedMinute extends MinuteMeans {
@@ -25,7 +25,7 @@ export function expectFromRows(rows: Iterable<unknown>): Expectation {
   let rejected = 0;
   let duplicates = 0;
   for (const row of rows) {
-    const prepared = preparePoint(row);
+    const prepared = composePoint(row, { rules: 'put' });
     if (!prepared.ok) {
       rejected++;
       continue;

@@ -1,55 +1,53 @@
-import { minuteOf } from '../../../store/minutes.js';
-import { toPoint } from '../../../ingest/compose.js';
-import type { Point } from '../../../ingest/point.js';
+import { Type } from '@sinclair/typebox';
+import { composePoint } from '../../../ingest/compose.js';
+import { MAX_POINT_BODY_BYTES } from '../../../ingest/limits.js';
+import type { IngestOutcome, Point } from '../../../ingest/point.js';
 import { LocationSchema, StoredAnswerSchema } from '../../../schemas/location.js';
-import { COMMON_PROBLEMS, ProblemSchema } from '../../../schemas/problem.js';
-import type { LocusApp, LocusDeps } from '../../app.js';
-import { authProblems, refuseForeignPoints } from '../../plugins/auth.js';
-import { problem, sendProblem } from '../../problem.js';
+import { minuteOf } from '../../../store/minutes.js';
+import type { LocusApp, LocusDeps } from '../../types.js';
+import { ingestRoute, invalid, type Intake } from './ingest-route.js';
 
-export const PUT_LOCATION_BODY_LIMIT = 64 * 1024;
-
-export function registerLocationRoutes(app: LocusApp, deps: LocusDeps): void {
-  app.put(
-    '/location',
-    {
-      bodyLimit: PUT_LOCATION_BODY_LIMIT,
-      schema: {
-        summary: 'Store one location point',
-        description:
-          'Answers 200 only after the point is durable. The first point for a (user_id, UTC instant) wins; ' +
-          'later ones are answered `duplicate` and change nothing.',
-        body: LocationSchema,
-        response: {
-          200: StoredAnswerSchema,
-          400: ProblemSchema,
-          413: ProblemSchema,
-          415: ProblemSchema,
-          ...authProblems(deps),
-          ...COMMON_PROBLEMS,
-        },
-      },
-    },
-    async (request, reply) => {
-      const prepared = toPoint(request.body, { oldestAcceptedMs: deps.oldestAcceptedMs() });
-      if (!prepared.ok) {
-        return sendProblem(reply, problem('invalid-body', 'The point cannot be stored.', prepared.errors));
-      }
-      return (
-        refuseForeignPoints(request, reply, [prepared.value.userId]) ?? storeOnePoint(deps, prepared.value)
-      );
-    },
-  );
+/** The answer for one point once it is durable: PUT /location's, and that of the one-point app formats. */
+export function storedAnswer(point: Point) {
+  return ([outcome]: readonly IngestOutcome[]) => {
+    if (!outcome) throw new Error('the store returned no outcome for the point');
+    return {
+      status: outcome,
+      user_id: point.userId,
+      timestamp_utc: new Date(point.tsMs).toISOString(),
+      minute: new Date(minuteOf(point.tsMs)).toISOString(),
+    };
+  };
 }
 
-/** Commits one point and says what became of it: the answer of PUT /location and of the one-point app formats. */
-export async function storeOnePoint(deps: LocusDeps, point: Point) {
-  const [outcome] = await deps.committer.submit([point]);
-  if (!outcome) throw new Error('the store returned no outcome for the point');
-  return {
-    status: outcome,
-    user_id: point.userId,
-    timestamp_utc: new Date(point.tsMs).toISOString(),
-    minute: new Date(minuteOf(point.tsMs)).toISOString(),
-  };
+/** One point to store, answered as PUT /location answers. */
+export function onePoint(point: Point): Intake<ReturnType<ReturnType<typeof storedAnswer>>> {
+  return { kind: 'points', points: [point], answer: storedAnswer(point) };
+}
+
+export function registerLocationRoutes(app: LocusApp, deps: LocusDeps): void {
+  ingestRoute(app, deps, {
+    method: 'PUT',
+    url: '/location',
+    bodyLimit: MAX_POINT_BODY_BYTES,
+    // The body is a RawFix as it arrives: the composer checks it, parsing its timestamp once. The schema only
+    // describes it.
+    ownValidation: true,
+    schema: {
+      summary: 'Store one location point',
+      description:
+        'Answers 200 only after the point is durable. The first point for a (user_id, UTC instant) wins; ' +
+        'later ones are answered `duplicate` and change nothing.',
+      body: Type.Unsafe<unknown>(LocationSchema),
+    },
+    answer: StoredAnswerSchema,
+    read(request) {
+      const composed = composePoint(request.body, {
+        rules: 'put',
+        oldestAcceptedMs: deps.oldestAcceptedMs(),
+      });
+      if (composed.ok) return onePoint(composed.value);
+      return invalid(`${composed.errors.length} field(s) of the body are not valid.`, composed.errors);
+    },
+  });
 }

@@ -1,16 +1,15 @@
 import type { FastifyRequest } from 'fastify';
 import { osmandToPoint } from '../../../ingest/apps/osmand.js';
 import { OsmAndQuerySchema } from '../../../schemas/apps/osmand.js';
+import { MAX_POINT_BODY_BYTES } from '../../../ingest/limits.js';
 import { StoredAnswerSchema } from '../../../schemas/location.js';
-import { COMMON_PROBLEMS, ProblemSchema } from '../../../schemas/problem.js';
-import type { LocusApp, LocusDeps } from '../../app.js';
-import { authProblems, refuseForeignPoints } from '../../plugins/auth.js';
-import { problem, sendProblem } from '../../problem.js';
-import { decodeUtf8, MalformedBodyError, parseFormStrictly } from '../../strict-body.js';
-import { storeOnePoint } from './location.js';
+import { problem } from '../../problem.js';
+import { bufferParser, decodeUtf8, MalformedBodyError, parseFormStrictly } from '../../strict-body.js';
+import type { LocusApp, LocusDeps } from '../../types.js';
+import { ingestRoute, invalid } from './ingest-route.js';
+import { onePoint } from './location.js';
 
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
-const FORM_BODY_LIMIT = 64 * 1024;
 
 /**
  * The query parameters and, for a POST, the form parameters, in one list. Throws MalformedBodyError for a query
@@ -32,16 +31,10 @@ export async function registerOsmAndRoutes(app: LocusApp, deps: LocusDeps): Prom
   await app.register((scope: LocusApp, _options, registered) => {
     scope.addContentTypeParser(
       FORM_MEDIA_TYPE,
-      { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT },
-      (_request, body: Buffer, done) => {
-        try {
-          done(null, parseFormStrictly(decodeUtf8(body)));
-        } catch (error) {
-          done(error as Error);
-        }
-      },
+      { parseAs: 'buffer', bodyLimit: MAX_POINT_BODY_BYTES },
+      bufferParser((body) => parseFormStrictly(decodeUtf8(body))),
     );
-    scope.route({
+    ingestRoute(scope, deps, {
       method: ['GET', 'POST'],
       url: '/osmand',
       schema: {
@@ -50,36 +43,24 @@ export async function registerOsmAndRoutes(app: LocusApp, deps: LocusDeps): Prom
           'Parameters in the query string or, for a POST, a form body (GPSLogger’s %ALL). An empty parameter ' +
           'counts as not sent. Answers like PUT /location once the point is durable.',
         querystring: OsmAndQuerySchema,
-        response: {
-          200: StoredAnswerSchema,
-          400: ProblemSchema,
-          413: ProblemSchema,
-          415: ProblemSchema,
-          ...authProblems(deps),
-          ...COMMON_PROBLEMS,
-        },
       },
-      handler: async (request, reply) => {
+      answer: StoredAnswerSchema,
+      read(request) {
         let params: URLSearchParams | null;
         try {
           params = paramsOf(request);
         } catch (error) {
           if (!(error instanceof MalformedBodyError)) throw error;
           const errors = [{ field: 'query', message: error.message }];
-          return sendProblem(reply, problem('invalid-parameter', 'The query string cannot be read.', errors));
+          return invalid('The query string cannot be read.', errors, 'invalid-parameter');
         }
         if (!params) {
           const detail = `Send the parameters in the query string, or as ${FORM_MEDIA_TYPE}.`;
-          return sendProblem(reply, problem('unsupported-media-type', detail));
+          return { kind: 'refused', problem: problem('unsupported-media-type', detail) };
         }
-        const prepared = osmandToPoint(params, { oldestAcceptedMs: deps.oldestAcceptedMs() });
-        if (!prepared.ok) {
-          const detail = 'The point cannot be stored.';
-          return sendProblem(reply, problem('invalid-parameter', detail, prepared.errors));
-        }
-        return (
-          refuseForeignPoints(request, reply, [prepared.value.userId]) ?? storeOnePoint(deps, prepared.value)
-        );
+        const composed = osmandToPoint(params, { oldestAcceptedMs: deps.oldestAcceptedMs() });
+        if (!composed.ok) return invalid('The point cannot be stored.', composed.errors, 'invalid-parameter');
+        return onePoint(composed.value);
       },
     });
     registered();

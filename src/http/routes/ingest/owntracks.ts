@@ -5,16 +5,12 @@ import {
   ownTracksToPoint,
   type OwnTracksIdentity,
 } from '../../../ingest/apps/owntracks.js';
+import { MAX_OWNTRACKS_BODY_BYTES } from '../../../ingest/limits.js';
 import { OwnTracksMessageSchema } from '../../../schemas/apps/owntracks.js';
-import { COMMON_PROBLEMS, ProblemSchema } from '../../../schemas/problem.js';
-import type { LocusApp, LocusDeps } from '../../app.js';
-import { authProblems, refuseForeignPoints, SECURITY } from '../../plugins/auth.js';
-import { problem, sendProblem } from '../../problem.js';
-import { parseJsonBody } from '../../strict-body.js';
-
-// Larger than PUT /location's: a `card` message carries a base64 picture. Such messages are ignored, but an app
-// answered 413 would resend them forever.
-export const OWNTRACKS_BODY_LIMIT = 1024 * 1024;
+import { SECURITY } from '../../plugins/auth.js';
+import { bufferParser, parseJsonBody } from '../../strict-body.js';
+import type { LocusApp, LocusDeps } from '../../types.js';
+import { ingestRoute, invalid } from './ingest-route.js';
 
 /** The paths OwnTracks HTTP mode is pointed at: Locus's own, and the OwnTracks Recorder's conventional one. */
 export const OWNTRACKS_PATHS = ['/owntracks', '/pub'] as const;
@@ -75,57 +71,41 @@ export async function registerOwnTracksRoutes(app: LocusApp, deps: LocusDeps): P
   await app.register((scope: LocusApp, _options, registered) => {
     // The apps POST a zero-length body when a friend is deleted: a message to ignore, not malformed JSON.
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
-      try {
-        done(null, body.length === 0 ? undefined : parseJsonBody(body));
-      } catch (error) {
-        done(error as Error);
-      }
-    });
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'buffer' },
+      bufferParser((body) => (body.length === 0 ? undefined : parseJsonBody(body))),
+    );
     scope.addHook('preValidation', async (request, reply) => {
       if (request.body === undefined) await reply.send([]);
     });
 
     for (const url of OWNTRACKS_PATHS) {
-      scope.post(
+      ingestRoute(scope, deps, {
+        method: 'POST',
         url,
-        {
-          bodyLimit: OWNTRACKS_BODY_LIMIT,
-          schema: {
-            summary: `OwnTracks HTTP mode${url === '/pub' ? ' (the Recorder’s path)' : ''}`,
-            ...(deps.authRequired ? { security: OWNTRACKS_SECURITY } : {}),
-            description:
-              'Stores `_type: "location"` messages and ignores the others; answers `[]` once the point is ' +
-              'durable. `tst` is UTC; `vel` (km/h) is stored in m/s; missing `acc`/`vel` are stored as unknown.',
-            body: OwnTracksMessageSchema,
-            response: {
-              200: NoMessagesSchema,
-              400: ProblemSchema,
-              413: ProblemSchema,
-              415: ProblemSchema,
-              ...authProblems(deps),
-              ...COMMON_PROBLEMS,
-            },
-          },
+        bodyLimit: MAX_OWNTRACKS_BODY_BYTES,
+        schema: {
+          summary: `OwnTracks HTTP mode${url === '/pub' ? ' (the Recorder’s path)' : ''}`,
+          ...(deps.authRequired ? { security: OWNTRACKS_SECURITY } : {}),
+          description:
+            'Stores `_type: "location"` messages and ignores the others; answers `[]` once the point is ' +
+            'durable. `tst` is UTC; `vel` (km/h) is stored in m/s; missing `acc`/`vel` are stored as unknown.',
+          body: OwnTracksMessageSchema,
         },
-        async (request, reply) => {
-          const message: Record<string, unknown> = request.body;
+        answer: NoMessagesSchema,
+        read(request) {
+          // Fastify has checked the body against OwnTracksMessageSchema: an object with a `_type`.
+          const message = request.body as Record<string, unknown>;
           const identity = identityOf(request, message.topic);
           const options = { oldestAcceptedMs: deps.oldestAcceptedMs() };
           const result = ownTracksToPoint(message, identity, deps.owntracksUserId, options);
-          if (!result.ok) {
-            return sendProblem(
-              reply,
-              problem('invalid-body', 'The OwnTracks location cannot be stored.', result.errors),
-            );
-          }
-          if (!result.value) return [];
-          const refused = refuseForeignPoints(request, reply, [result.value.userId]);
-          if (refused) return refused;
-          await deps.committer.submit([result.value]);
-          return [];
+          if (!result.ok) return invalid('The OwnTracks location cannot be stored.', result.errors);
+          const noMessages: never[] = [];
+          if (!result.value) return { kind: 'ignored', answer: noMessages };
+          return { kind: 'points', points: [result.value], answer: () => noMessages };
         },
-      );
+      });
     }
     registered();
   });

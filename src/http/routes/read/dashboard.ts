@@ -1,43 +1,24 @@
 /*
  * The dashboard: a single page built from web/ into dist/web/ (npm run build:web), served by Locus itself so it
- * works on closed networks, and a Server-Sent Events feed that tells open pages when the user list changes.
- *
- * The feed polls the store's user summaries (only while a page is connected) rather than hooking the ingest path,
- * so it sees points written by any Locus instance sharing the database, and costs nothing when nobody watches.
+ * works on closed networks. The page learns of new points from the live feed (events.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Access } from '../../../auth/access.js';
-import type { Store, UserSummary } from '../../../store/store.js';
-import type { LocusApp } from '../../app.js';
-import { accessOf, authProblems, visibleTo, type AuthFlags } from '../../plugins/auth.js';
-import { DEFAULT_TOKEN_CACHE_TTL_MS } from '../../../auth/verifier.js';
-import { userList } from './users.js';
+import type { LocusApp } from '../../types.js';
 import { problem, sendProblem } from '../../problem.js';
+import { LIVE_FEED_PATH } from './events.js';
 
-export interface DashboardOptions extends Partial<AuthFlags> {
-  store: Pick<Store, 'users'>;
+export interface DashboardOptions {
   /** Base-map tile URL template (`{z}`, `{x}`, `{y}`, optional `{s}`, `{r}`); absent or null draws a grid. */
   tileUrl?: string | null;
   /** Attribution shown with the tiles (HTML is not interpreted). */
   tileAttribution?: string | null;
   /** The built assets: index.html, app.js, app.css, track-worker.js. Default: dist/web of this package. */
   webRoot?: string;
-  /** How often the live feed asks the store for changes while a page is open. Default 2,000 ms. */
-  liveIntervalMs?: number;
-  /** How often an idle feed sends a comment so proxies keep it open. Default 15,000 ms. */
-  heartbeatMs?: number;
-  /**
-   * How long a stream opened with a token lasts before the server ends it, so that the browser's reconnect shows
-   * the token again and a revoked one is refused. The token cache's lifetime; default 30,000 ms.
-   */
-  tokenStreamMaxMs?: number;
 }
 
 /** What the page is told at load time, as JSON inside index.html. */
@@ -158,103 +139,6 @@ function sendAsset(
   return reply.type(contentType).send(found.body);
 }
 
-function usersEvent(users: UserSummary[]): string {
-  return `event: users\ndata: ${JSON.stringify(userList(users))}\n\n`;
-}
-
-/** An open stream, the users it may see, and the last event it was sent. */
-interface Client {
-  access: Access;
-  last: string;
-}
-
-/** The open event streams, and the one poller they share; each stream sees only the users its token may read. */
-class LiveFeed {
-  readonly #clients = new Map<PassThrough, Client>();
-  readonly #store: Pick<Store, 'users'>;
-  readonly #intervalMs: number;
-  readonly #heartbeatMs: number;
-  readonly #log: LocusApp['log'];
-  #poller: NodeJS.Timeout | undefined;
-  #heartbeat: NodeJS.Timeout | undefined;
-  #polling = false;
-
-  readonly #tokenStreamMaxMs: number;
-
-  constructor(
-    store: Pick<Store, 'users'>,
-    timing: { intervalMs: number; heartbeatMs: number; tokenStreamMaxMs: number },
-    log: LocusApp['log'],
-  ) {
-    this.#store = store;
-    this.#intervalMs = timing.intervalMs;
-    this.#heartbeatMs = timing.heartbeatMs;
-    this.#tokenStreamMaxMs = timing.tokenStreamMaxMs;
-    this.#log = log;
-  }
-
-  /** A new stream, starting with the current user list; it leaves the feed when ended. */
-  async open(access: Access): Promise<PassThrough> {
-    const event = usersEvent(visibleTo(access, await this.#store.users()));
-    const stream = new PassThrough();
-    // A browser reconnects after `retry` ms when the connection drops (a restart, a proxy timeout).
-    stream.write(`retry: 3000\n${event}`);
-    if (access.tokenId !== null) {
-      // A token is checked when a stream opens, not while it runs: ending the stream makes the browser reconnect
-      // and show its token again, so a revoked token loses the feed as it loses every other request.
-      const expiry = setTimeout(() => stream.end(), this.#tokenStreamMaxMs).unref();
-      stream.once('close', () => clearTimeout(expiry));
-    }
-    stream.once('close', () => this.#remove(stream));
-    this.#clients.set(stream, { access, last: event });
-    this.#poller ??= setInterval(() => this.#poll(), this.#intervalMs).unref();
-    this.#heartbeat ??= setInterval(() => this.#broadcast(': keep-alive\n\n'), this.#heartbeatMs).unref();
-    return stream;
-  }
-
-  /** Ends every stream, so that closing the server does not wait for pages that never hang up. */
-  close(): void {
-    for (const stream of this.#clients.keys()) stream.end();
-    this.#clients.clear();
-    this.#stop();
-  }
-
-  #remove(stream: PassThrough): void {
-    this.#clients.delete(stream);
-    if (this.#clients.size === 0) this.#stop();
-  }
-
-  #stop(): void {
-    clearInterval(this.#poller);
-    clearInterval(this.#heartbeat);
-    this.#poller = undefined;
-    this.#heartbeat = undefined;
-  }
-
-  #poll(): void {
-    if (this.#polling) return; // a slow store must not pile up queries
-    this.#polling = true;
-    this.#store
-      .users()
-      .then((users) => {
-        for (const [stream, client] of this.#clients) {
-          const event = usersEvent(visibleTo(client.access, users));
-          if (event === client.last) continue;
-          client.last = event;
-          stream.write(event);
-        }
-      })
-      .catch((error: unknown) => this.#log.warn({ err: error }, 'live feed could not read users; will retry'))
-      .finally(() => {
-        this.#polling = false;
-      });
-  }
-
-  #broadcast(text: string): void {
-    for (const stream of this.#clients.keys()) stream.write(text);
-  }
-}
-
 const HIDDEN = { hide: true } as const;
 
 export function registerDashboard(app: LocusApp, options: DashboardOptions): void {
@@ -262,18 +146,9 @@ export function registerDashboard(app: LocusApp, options: DashboardOptions): voi
   const config: DashboardConfig = {
     tileUrl,
     tileAttribution: options.tileAttribution ?? null,
-    liveUrl: '/events',
+    liveUrl: LIVE_FEED_PATH,
   };
   const assets = assetLoader(options.webRoot ?? defaultWebRoot(), config);
-  const feed = new LiveFeed(
-    options.store,
-    {
-      intervalMs: options.liveIntervalMs ?? 2_000,
-      heartbeatMs: options.heartbeatMs ?? 15_000,
-      tokenStreamMaxMs: options.tokenStreamMaxMs ?? DEFAULT_TOKEN_CACHE_TTL_MS,
-    },
-    app.log,
-  );
   const csp = contentSecurityPolicy(tileUrl);
   const notBuilt = (reply: FastifyReply) =>
     sendProblem(
@@ -297,38 +172,5 @@ export function registerDashboard(app: LocusApp, options: DashboardOptions): voi
         : sendProblem(reply, problem('not-found', 'No such asset.'));
     }
     return sendAsset(request, reply, found, contentType, csp);
-  });
-
-  app.get(
-    '/events',
-    {
-      schema: {
-        summary: 'Live updates for the dashboard (Server-Sent Events)',
-        description:
-          'text/event-stream. A `users` event carries the same body as GET /users: once on connect, then whenever ' +
-          'a user gains minutes or samples. Comments keep idle connections open. With authentication on, ' +
-          'pass the token as `?token=` (EventSource cannot set headers); a user token sees only its user.',
-        response: {
-          200: {
-            description: 'An event stream',
-            content: { 'text/event-stream': { schema: Type.Unknown() } },
-          },
-          ...authProblems(options),
-        },
-      },
-    },
-    async (request, reply) => {
-      const stream = await feed.open(accessOf(request));
-      return reply
-        .header('content-type', 'text/event-stream; charset=utf-8')
-        .header('cache-control', 'no-cache')
-        .header('x-accel-buffering', 'no') // nginx would otherwise hold events back
-        .send(stream);
-    },
-  );
-
-  app.addHook('preClose', (done) => {
-    feed.close();
-    done();
   });
 }

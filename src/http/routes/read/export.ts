@@ -18,7 +18,7 @@ import { openMinuteReader } from '../../../export/minutes.js';
 import { parseInstant } from '../../../ingest/timestamp.js';
 import { COMMON_PROBLEMS, ProblemSchema, type Problem } from '../../../schemas/problem.js';
 import type { MinuteRange, Store } from '../../../store/store.js';
-import type { LocusApp } from '../../app.js';
+import type { LocusApp } from '../../types.js';
 import { authProblems, refuseForeignRead, type AuthFlags } from '../../plugins/auth.js';
 import { problem, sendProblem } from '../../problem.js';
 
@@ -237,11 +237,13 @@ export function registerExportRoutes(app: LocusApp, deps: ExportDeps): void {
       },
     },
     async (request, reply) => {
-      const refused = refuseForeignRead(request, reply, request.params.user_id);
+      // A user is stored under its id in Unicode NFC (src/ingest/compose.ts): a path may name it in any form.
+      const userId = request.params.user_id.normalize('NFC');
+      const refused = refuseForeignRead(request, reply, userId);
       if (refused) return refused;
       const range = rangeFromQuery(request.query);
       if (isProblem(range)) return sendProblem(reply, range);
-      return sendExport(reply, deps.store, request.params.user_id, range, request.params.format);
+      return sendExport(reply, deps.store, userId, range, request.params.format);
     },
   );
 }

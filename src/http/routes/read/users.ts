@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { means, type MinuteAggregate } from '../../../store/minutes.js';
 import { parseInstant } from '../../../ingest/timestamp.js';
 import { COMMON_PROBLEMS, ProblemSchema } from '../../../schemas/problem.js';
-import type { LocusApp, LocusDeps } from '../../app.js';
+import type { LocusApp, LocusDeps } from '../../types.js';
 import { accessOf, authProblems, refuseForeignRead, visibleTo } from '../../plugins/auth.js';
 import type { UserSummary } from '../../../store/store.js';
 import { problem, sendProblem } from '../../problem.js';
@@ -121,7 +121,8 @@ export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
       },
     },
     async (request, reply) => {
-      const { user_id: userId } = request.params;
+      // A user is stored under its id in Unicode NFC (src/ingest/compose.ts): a path may name it in any form.
+      const userId = request.params.user_id.normalize('NFC');
       const refused = refuseForeignRead(request, reply, userId);
       if (refused) return refused;
       const { from, to, limit, cursor, format } = request.query;
