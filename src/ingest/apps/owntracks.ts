@@ -27,6 +27,10 @@ function userIdOf(identity: OwnTracksIdentity, mode: OwnTracksUserIdMode): Resul
   return checkUserId(userId, identity.userField);
 }
 
+function typeOf(message: unknown): unknown {
+  return typeof message === 'object' && message !== null ? (message as { _type?: unknown })._type : undefined;
+}
+
 /**
  * An OwnTracks message as a raw fix for a user id already found (or the errors of finding it): null for a message
  * of another `_type` (accepted and ignored), errors for a location whose payload is not one. `tst` is UTC, so no
@@ -34,9 +38,11 @@ function userIdOf(identity: OwnTracksIdentity, mode: OwnTracksUserIdMode): Resul
  * `.rec` files.
  */
 export function ownTracksMessageToFix(message: unknown, userId: Result<string>): Result<RawFix | null> {
-  const envelope = checkMessage(message);
-  if (!envelope.ok) return envelope;
-  if (envelope.value._type !== 'location') return { ok: true, value: null };
+  // A location is checked by its own schema (`_type` included); only the others need the envelope's.
+  if (typeOf(message) !== 'location') {
+    const envelope = checkMessage(message);
+    return envelope.ok ? { ok: true, value: null } : envelope;
+  }
   const location = checkLocation(message);
   if (!location.ok || !userId.ok) {
     const errors = [...(location.ok ? [] : location.errors), ...(userId.ok ? [] : userId.errors)];
