@@ -21,7 +21,7 @@
  * Run the same build on both sides (--after the --before path) to see the noise floor of the machine.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
@@ -29,11 +29,12 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { generateSamples, type TraceSample } from '../src/tools/generate/trace.js';
+import { IMPORT_FORMATS, type ImportFormat } from '../src/import/readers/index.js';
 import { putLoad } from './lib/load.js';
 import { uniqueRows } from './lib/points.js';
 import { ROOT, startLocus, type Server } from './lib/processes.js';
 import { machine, round, table } from './lib/report.js';
+import { TRACE_FILES, TRACE_USER, writeTraceFile } from './lib/trace-files.js';
 
 const { values } = parseArgs({
   options: {
@@ -207,6 +208,9 @@ if (SCENARIOS.has('batch')) {
       url: `${url}/locations`,
       method: 'POST',
       connections: BATCH_CONNECTIONS,
+      // With `amount`, autocannon notices the end on its next sample tick (one second by default), which made a run
+      // of a few seconds last a whole number of seconds.
+      sampleInt: 10,
       amount: list.length,
       headers: { 'content-type': 'application/json' },
       requests: [{ setupRequest: (request) => ({ ...request, body: list[next++ % list.length] }) }],
@@ -224,75 +228,10 @@ if (SCENARIOS.has('batch')) {
           result.non2xx ? `${result.non2xx} non-2xx` : '',
           result.errors ? `${result.errors} errors` : '',
         ].filter(Boolean);
-        // result.duration is in seconds (as bench/batch.ts reads it).
         const value = (result.requests.total * BATCH) / result.duration;
         return [{ value, problem: problems.join(', ') || undefined }];
       }),
   });
-}
-
-/** How a generated trace is written in one import format (the same layout as bench/import.ts). */
-interface Writer {
-  file: string;
-  users: number;
-  /** --user for formats whose files carry no user. */
-  user?: string;
-  head: string;
-  row: (sample: TraceSample) => string;
-  tail: string;
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-/** Rows per generated user-minute with the generator's defaults (fixes every 15–25 s, 1–5 copies). */
-const ROWS_PER_USER_MINUTE = 7;
-
-const WRITERS: Record<string, Writer> = {
-  csv: {
-    file: 'trace.csv',
-    users: 100,
-    head: 'timestamp,lat,long,accuracy,speed,user_id\n',
-    row: ({ row }) => `${row.timestamp},${row.lat},${row.long},${row.accuracy},${row.speed},${row.user_id}\n`,
-    tail: '',
-  },
-  gpx: {
-    file: 'trace.gpx',
-    users: 1,
-    user: 'u1',
-    head: '<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="locus bench" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>\n',
-    row: ({ row, utcMs }) =>
-      `<trkpt lat="${row.lat}" lon="${row.long}"><time>${iso(utcMs)}</time>` +
-      `<extensions><speed>${row.speed}</speed><accuracy>${row.accuracy}</accuracy></extensions></trkpt>\n`,
-    tail: '</trkseg></trk></gpx>\n',
-  },
-  'owntracks-rec': {
-    file: path.join('rec', 'u1', 'phone', '2017-01.rec'),
-    users: 1,
-    head: '',
-    row: ({ row, utcMs }) =>
-      `${iso(utcMs).replace(/\.\d+Z$/, 'Z')}\t*                 \t{"_type":"location","tst":${utcMs / 1000},` +
-      `"lat":${row.lat},"lon":${row.long},"acc":${Math.round(row.accuracy)},"vel":${Math.round(row.speed * 3.6)}}\n`,
-    tail: '',
-  },
-};
-
-/** Writes about `points` generated rows (resends included, as apps send them); resolves with the row count. */
-async function writeTrace(file: string, writer: Writer, points: number): Promise<number> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const out = createWriteStream(file);
-  const minutes = Math.min(525_600, Math.ceil(points / writer.users / ROWS_PER_USER_MINUTE));
-  let rows = 0;
-  let text = writer.head;
-  for (const sample of generateSamples({ seed: 7, users: writer.users, minutes, scenario: 'city' })) {
-    text += writer.row(sample);
-    rows++;
-    if (text.length > 1 << 20) {
-      if (!out.write(text)) await once(out, 'drain');
-      text = '';
-    }
-  }
-  out.end(text + writer.tail);
-  await once(out, 'finish');
-  return rows;
 }
 
 /** Runs a command to its end; resolves with its stdout, or rejects with the end of its stderr. */
@@ -317,11 +256,12 @@ interface ImportSummary {
 
 if (SCENARIOS.has('import')) {
   for (const format of FORMATS) {
-    const writer = WRITERS[format];
-    if (!writer)
-      throw new Error(`--formats: no writer for ${format} (have ${Object.keys(WRITERS).join(', ')})`);
+    if (!(IMPORT_FORMATS as readonly string[]).includes(format))
+      throw new Error(`--formats: no writer for ${format} (have ${IMPORT_FORMATS.join(', ')})`);
+    const writer = TRACE_FILES[format as ImportFormat];
+    const user = writer.users === 1 && format !== 'owntracks-rec' ? TRACE_USER : undefined;
     const file = path.join(dir, 'inputs', format, writer.file);
-    const points = await writeTrace(file, writer, IMPORT_POINTS);
+    const points = await writeTraceFile(file, writer, IMPORT_POINTS);
     readFileSync(file); // into the page cache, so the first run does not pay for the disk
     const megabytes = (statSync(file).size / 1e6).toFixed(0);
     scenarios.push({
@@ -350,11 +290,7 @@ if (SCENARIOS.has('import')) {
             databaseUrl,
             '--json',
           ];
-          args.push(
-            '--batch-size',
-            String(IMPORT_BATCH_SIZE),
-            ...(writer.user ? ['--user', writer.user] : []),
-          );
+          args.push('--batch-size', String(IMPORT_BATCH_SIZE), ...(user ? ['--user', user] : []));
           const out = await runCli(args, side.root);
           const seconds = (performance.now() - began) / 1000;
           const summary = JSON.parse(out) as ImportSummary;

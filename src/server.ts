@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { ConfigError, type Config } from './config.js';
 import { buildApp } from './http/app.js';
@@ -28,6 +29,53 @@ function startPruning(app: LocusApp, store: Store, retentionMs: number): NodeJS.
   };
   prune();
   return setInterval(prune, PRUNE_INTERVAL_MS).unref();
+}
+
+/*
+ * Every connection holds a file descriptor. Past the process's limit (RLIMIT_NOFILE; 1024 by default under
+ * systemd) nothing can open a file: not the database, not a log, not /proc for a metric. So connections are
+ * bounded below the limit, leaving the rest for what Locus itself opens; Node closes a connection beyond the
+ * bound as soon as it is accepted.
+ */
+/** Descriptors kept for all but client connections: the database and its WAL, the writer thread, logs, MQTT. */
+const RESERVED_DESCRIPTORS = 64;
+/** The fewest connections allowed, however low the limit: a server that takes none is of no use. */
+const MIN_CONNECTIONS = 16;
+
+/** The soft limit on open files (Linux, from /proc/self/limits); null when unknown or unlimited. */
+export function softFileLimit(limits?: string): number | null {
+  let text = limits;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      return null;
+    }
+  }
+  const soft = /^Max open files\s+(\S+)/m.exec(text)?.[1];
+  const value = Number(soft);
+  return Number.isSafeInteger(value) && value > 0 ? value : null;
+}
+
+/** How many connections to take at once under a soft file limit; null (unbounded) when there is none. */
+export function connectionBound(fileLimit: number | null): number | null {
+  if (fileLimit === null) return null;
+  return Math.max(MIN_CONNECTIONS, fileLimit - RESERVED_DESCRIPTORS);
+}
+
+/** Bounds the server's connections by the file limit; returns the bound, null for none. */
+function boundConnections(app: LocusApp): number | null {
+  const bound = connectionBound(softFileLimit());
+  if (bound !== null) app.server.maxConnections = bound;
+  return bound;
+}
+
+/**
+ * A listening server's errors are failed accepts (EMFILE when something else used the descriptors up): that one
+ * connection is lost, the server goes on. Without a listener the error would end the process.
+ */
+function surviveFailedAccepts(app: LocusApp): void {
+  app.server.on('error', (error) => app.log.warn({ err: error }, 'accepting a connection failed'));
 }
 
 // The usual reasons a port cannot be had are the operator's to fix, so they are reported like a bad setting.
@@ -99,15 +147,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await app.close();
     await store.close();
   };
+  const maxConnections = boundConnections(app);
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await close();
     throw listenProblem(error, config) ?? error;
   }
+  surviveFailedAccepts(app);
   app.log.info(
     {
       database: config.databaseUrl,
+      maxConnections,
       dedupeRetentionMs: config.retentionMs,
       auth: config.auth ? 'on' : 'off',
       rateLimit: config.rateLimit,

@@ -104,6 +104,84 @@ describe('TokenVerifier', () => {
     assert.equal(calls, 2);
   });
 
+  it('keeps valid tokens apart from refused ones: a flood of unknown tokens does not push a valid one out', async () => {
+    const valid = newSecret();
+    const tokens = table({ [valid.hash]: record() });
+    const verifier = new TokenVerifier(tokens, { maxEntries: 2 });
+    assert.ok(await verifier.verify(valid.token));
+    for (let i = 0; i < 20; i++) assert.equal(await verifier.verify(newSecret().token), null);
+    assert.equal(tokens.calls.length, 21);
+    assert.equal(verifier.size, 3, 'one valid and at most maxRefusedEntries (here maxEntries) refused');
+    assert.ok(await verifier.verify(valid.token));
+    assert.equal(tokens.calls.length, 21, 'the valid token was still remembered');
+  });
+
+  it('bounds refused tokens by maxRefusedEntries, forgetting the oldest first', async () => {
+    const secrets = [newSecret(), newSecret(), newSecret()];
+    const tokens = table({});
+    const verifier = new TokenVerifier(tokens, { maxEntries: 100, maxRefusedEntries: 2 });
+    for (const s of secrets) await verifier.verify(s.token);
+    assert.equal(verifier.size, 2);
+    await verifier.verify(secrets[2]!.token);
+    assert.equal(tokens.calls.length, 3);
+    await verifier.verify(secrets[0]!.token);
+    assert.equal(tokens.calls.length, 4);
+  });
+
+  it('remembers a refusal for refusedTtlMs only, so a token created after a failed try soon works', async () => {
+    let now = 1000;
+    const secret = newSecret();
+    const records: Record<string, TokenRecord> = {};
+    const tokens = table(records);
+    const verifier = new TokenVerifier(tokens, { ttlMs: 30_000, refusedTtlMs: 5_000, now: () => now });
+    assert.equal(await verifier.verify(secret.token), null);
+    records[secret.hash] = record();
+    now += 4_999;
+    assert.equal(await verifier.verify(secret.token), null, 'still the remembered refusal');
+    assert.equal(tokens.calls.length, 1);
+    now += 1;
+    assert.deepEqual(await verifier.verify(secret.token), { tokenId: 't1', userId: 'a1' });
+    assert.equal(tokens.calls.length, 2);
+  });
+
+  it('refuses for at most 5 s by default, and never longer than ttlMs', async () => {
+    let now = 0;
+    const secret = newSecret();
+    const tokens = table({});
+    const verifier = new TokenVerifier(tokens, { now: () => now });
+    await verifier.verify(secret.token);
+    now += 4_999;
+    await verifier.verify(secret.token);
+    assert.equal(tokens.calls.length, 1);
+    now += 1;
+    await verifier.verify(secret.token);
+    assert.equal(tokens.calls.length, 2);
+    const short = new TokenVerifier(tokens, { ttlMs: 100, refusedTtlMs: 5_000, now: () => now });
+    await short.verify(secret.token);
+    now += 100;
+    await short.verify(secret.token);
+    assert.equal(tokens.calls.length, 4);
+  });
+
+  it('tells until when a valid answer holds: the time of its lookup plus ttlMs, also when it comes from the cache', async () => {
+    let now = 1000;
+    const secret = newSecret();
+    const verifier = new TokenVerifier(table({ [secret.hash]: record() }), { ttlMs: 100, now: () => now });
+    assert.deepEqual(await verifier.check(secret.token), {
+      access: { tokenId: 't1', userId: 'a1' },
+      untilMs: 1100,
+    });
+    now += 60;
+    assert.equal(
+      (await verifier.check(secret.token))?.untilMs,
+      1100,
+      'not the time of this check plus ttlMs',
+    );
+    now += 40;
+    assert.equal((await verifier.check(secret.token))?.untilMs, 1200, 'looked up again');
+    assert.equal(await verifier.check(newSecret().token), null);
+  });
+
   it('never keeps the token itself, only its hash', async () => {
     const secret = newSecret();
     const tokens = table({});

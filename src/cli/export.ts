@@ -3,10 +3,12 @@ import { rename, rm } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DATABASE_URL_HELP, loadConfig } from '../config.js';
+import { DATABASE_URL_HELP } from '../config.js';
 import { parseInstant } from '../ingest/timestamp.js';
 import { missingDatabase, openStore, type DatabaseConfig } from '../store/backends.js';
 import type { MinuteRange } from '../store/store.js';
+import type { MinuteReader } from '../export/minutes.js';
+import { flagIfGiven, loadConfigNamingFlags, usageError } from './usage.js';
 
 // Declared here rather than imported from src/export, so that loading the CLI does not load the exporters.
 const FORMATS = ['geojson', 'csv', 'gpx'] as const;
@@ -15,6 +17,8 @@ type Format = (typeof FORMATS)[number];
 /** Where the command writes and what it reads; tests pass their own. */
 export interface ExportIo {
   stdout?: Writable;
+  /** Where the line saying what was written goes (never stdout, which may be the data). */
+  stderr?: { write(text: string): unknown };
   env?: NodeJS.ProcessEnv;
 }
 
@@ -45,8 +49,16 @@ export function exportCommand(io: ExportIo = {}): Command {
     .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (flags: ExportFlags, command: Command) => {
       const env = io.env ?? process.env;
-      const database = loadConfig({ DATABASE_URL: flags.databaseUrl ?? env.DATABASE_URL }).database;
-      await runExport(flags, command, database, io.stdout ?? process.stdout);
+      const database = loadConfigNamingFlags(
+        { DATABASE_URL: flags.databaseUrl ?? env.DATABASE_URL },
+        { DATABASE_URL: flagIfGiven(flags.databaseUrl, '--database-url') },
+      ).database;
+      const minutes = await runExport(flags, command, database, io.stdout ?? process.stdout);
+      const where = flags.out === undefined || flags.out === '-' ? 'stdout' : flags.out;
+      (io.stderr ?? process.stderr).write(
+        `locus export: wrote ${minutes.toLocaleString('en-US')} minute${minutes === 1 ? '' : 's'} of ` +
+          `${JSON.stringify(flags.user.normalize('NFC'))} to ${where}\n`,
+      );
     });
 }
 
@@ -66,19 +78,27 @@ function formatOf(flags: ExportFlags, command: Command): Format {
   const extension = flags.out?.match(/\.([a-z]+)$/i)?.[1]?.toLowerCase();
   const inferred = FORMATS.find((f) => f === extension);
   if (inferred) return inferred;
-  return command.error(
+  return usageError(
+    command,
     `error: --format is required (${FORMATS.join(', ')}) unless --out ends in one of them`,
   );
 }
 
 function rangeOf(flags: ExportFlags, command: Command): MinuteRange {
-  if (flags.from !== undefined && flags.to !== undefined && flags.to <= flags.from) {
-    command.error('error: --to must be after --from');
+  // Half-open: --from X --to X is a valid, empty range (as GET …/locations?from=X&to=X).
+  if (flags.from !== undefined && flags.to !== undefined && flags.to < flags.from) {
+    usageError(command, 'error: --to must be after --from');
   }
   return { fromMs: flags.from, toMs: flags.to };
 }
 
-async function runExport(flags: ExportFlags, command: Command, database: DatabaseConfig, stdout: Writable) {
+/** Exports; resolves with the number of minutes written. */
+async function runExport(
+  flags: ExportFlags,
+  command: Command,
+  database: DatabaseConfig,
+  stdout: Writable,
+): Promise<number> {
   const format = formatOf(flags, command);
   const range = rangeOf(flags, command);
   // Opening a database that is not there could create an empty one, and then report "no data".
@@ -93,11 +113,30 @@ async function runExport(flags: ExportFlags, command: Command, database: Databas
     // Users are stored under their id in Unicode NFC (src/ingest/compose.ts): --user may name one in any form.
     const user = flags.user.normalize('NFC');
     const read = await openMinuteReader(store, user, range);
-    if (!read) command.error(`error: there is no data for user ${JSON.stringify(user)}`);
-    await write(Readable.from(exportChunks(format, read, user)), flags.out, stdout, command);
+    if (!read) return command.error(`error: there is no data for user ${JSON.stringify(user)}`);
+    const counted = countingFirstPass(read);
+    await write(Readable.from(exportChunks(format, counted.read, user)), flags.out, stdout, command);
+    return counted.minutes();
   } finally {
     await store.close();
   }
+}
+
+/** The reader, counting the minutes of its first pass (every format reads the whole range once, first). */
+function countingFirstPass(read: MinuteReader): { read: MinuteReader; minutes: () => number } {
+  let minutes = 0;
+  let first = true;
+  const counting: MinuteReader = (beforeMs) => {
+    if (!first) return read(beforeMs);
+    first = false;
+    return (async function* () {
+      for await (const page of read(beforeMs)) {
+        minutes += page.length;
+        yield page;
+      }
+    })();
+  };
+  return { read: counting, minutes: () => minutes };
 }
 
 async function write(body: Readable, out: string | undefined, stdout: Writable, command: Command) {

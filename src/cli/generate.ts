@@ -2,11 +2,14 @@ import { createWriteStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Scenario, TraceOptions } from '../tools/generate/trace.js';
+import type { Scenario, TraceOptions, TraceRow } from '../tools/generate/trace.js';
+import { usageError } from './usage.js';
 
 /** Where the command writes when there is no `--out`; tests pass their own stream. */
 export interface GenerateIo {
   stdout?: Writable;
+  /** Where the line saying what was written goes (never stdout, which may be the data). */
+  stderr?: { write(text: string): unknown };
 }
 
 interface GenerateFlags {
@@ -53,11 +56,27 @@ export function generateCommand(io: GenerateIo = {}): Command {
     )
     .option('--out <file>', 'write the CSV to FILE instead of stdout ("-" is stdout)')
     .action(async (flags: GenerateFlags, command: Command) => {
-      await writeTrace(flags, command, io.stdout ?? process.stdout);
+      const written = await writeTrace(flags, command, io.stdout ?? process.stdout);
+      if (written === null) return; // the reader closed the pipe early
+      const where = flags.out === undefined || flags.out === '-' ? 'stdout' : flags.out;
+      const n = (count: number, what: string) =>
+        `${count.toLocaleString('en-US')} ${what}${count === 1 ? '' : 's'}`;
+      (io.stderr ?? process.stderr).write(
+        `locus generate: wrote ${n(written.rows, 'row')} (${n(written.users, 'user')}, ` +
+          `${n(written.minutes, 'minute')} each, ${written.scenario}) to ${where}\n`,
+      );
     });
 }
 
-async function writeTrace(flags: GenerateFlags, command: Command, stdout: Writable): Promise<void> {
+interface Written {
+  rows: number;
+  users: number;
+  minutes: number;
+  scenario: Scenario;
+}
+
+/** Writes the trace; resolves with what was written, or null when the reader of stdout closed it early. */
+async function writeTrace(flags: GenerateFlags, command: Command, stdout: Writable): Promise<Written | null> {
   const [{ generateTrace, resolveTraceOptions }, { stringify }] = await Promise.all([
     import('../tools/generate/trace.js'),
     import('csv-stringify'),
@@ -67,17 +86,24 @@ async function writeTrace(flags: GenerateFlags, command: Command, stdout: Writab
     const { seed, users, minutes, start, scenario } = flags;
     options = resolveTraceOptions({ seed, users, minutes, start, scenario });
   } catch (error) {
-    if (error instanceof RangeError) command.error(`error: ${error.message}`);
+    if (error instanceof RangeError) usageError(command, `error: ${error.message}`);
     throw error;
   }
 
   const file = flags.out === '-' ? undefined : flags.out;
   const toStdout = file === undefined;
   const sink = file === undefined ? stdout : createWriteStream(file);
+  let rows = 0;
+  function* counted(trace: Iterable<TraceRow>) {
+    for (const row of trace) {
+      rows++;
+      yield row;
+    }
+  }
   try {
     // pipeline() waits for the sink to drain, so memory stays flat however long the trace.
     await pipeline(
-      Readable.from(generateTrace(options)),
+      Readable.from(counted(generateTrace(options))),
       stringify({ header: true, columns: [...CSV_COLUMNS] }),
       sink,
       { end: !toStdout }, // stdout is not ours to close
@@ -88,10 +114,11 @@ async function writeTrace(flags: GenerateFlags, command: Command, stdout: Writab
     }
   } catch (error) {
     // `locus generate | head` closes the pipe early: not a failure.
-    if (toStdout && errorCode(error) === 'EPIPE') return;
+    if (toStdout && errorCode(error) === 'EPIPE') return null;
     if (isSystemError(error)) command.error(`error: cannot write ${file ?? 'stdout'}: ${error.message}`);
     throw error;
   }
+  return { rows, users: options.users, minutes: options.minutes, scenario: options.scenario };
 }
 
 /** Commander parser for a whole decimal number not below `min`; the generator checks the upper bounds. */

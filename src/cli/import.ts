@@ -1,12 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, DATABASE_URL_HELP, loadConfig } from '../config.js';
+import { ConfigError, DATABASE_URL_HELP } from '../config.js';
 import { IMPORT_FORMATS, type ImportFormat } from '../import/readers/index.js';
 import type { ImportDeps, ImportReport } from '../import/engine.js';
 import type { ImportDestination } from '../import/destinations.js';
 import { MAX_BATCH_POINTS } from '../ingest/limits.js';
 import { describeDatabase, openStore, type DatabaseConfig } from '../store/backends.js';
 import { StoreUnavailableError } from '../store/store.js';
+import type { FileSummary } from '../import/summary.js';
+import { flagIfGiven, loadConfigNamingFlags } from './usage.js';
 
 /** Where the command writes and what it reads; tests pass their own. */
 export interface ImportIo {
@@ -103,11 +105,16 @@ async function importAll(
   const env = io.env ?? process.env;
   if (flags.token !== undefined && flags.api === undefined) throw new UsageError('--token needs --api');
   await checkUser(flags.user);
-  const config = loadConfig({
-    DATABASE_URL: flags.databaseUrl ?? env.DATABASE_URL,
-    DEDUPE_RETENTION: env.DEDUPE_RETENTION,
-    OWNTRACKS_USER_ID: env.OWNTRACKS_USER_ID,
-  });
+  const config = loadConfigNamingFlags(
+    {
+      DATABASE_URL: flags.databaseUrl ?? env.DATABASE_URL,
+      DEDUPE_RETENTION: env.DEDUPE_RETENTION,
+      OWNTRACKS_USER_ID: env.OWNTRACKS_USER_ID,
+    },
+    { DATABASE_URL: flagIfGiven(flags.databaseUrl, '--database-url') },
+  );
+  // The token may come from the environment, where it stays out of `ps` and the shell's history.
+  const token = checkToken(flags.token, env.LOCUS_TOKEN);
   const [{ importFiles, exitCodeOf }, { startImportProgress }, deps] = await Promise.all([
     import('../import/engine.js'),
     import('../import/progress.js'),
@@ -116,11 +123,7 @@ async function importAll(
         real.importDeps({ owntracksUserId: config.owntracksUserId }),
       ),
   ]);
-  // The token may come from the environment, where it stays out of `ps` and the shell's history.
-  const destination = await openDestination(
-    { ...flags, token: flags.token ?? env.LOCUS_TOKEN },
-    config.database,
-  );
+  const destination = await openDestination({ ...flags, token }, config.database);
   const stop = interruption(io.signal, err);
   const progress = startImportProgress(await totalBytes(files), io.progress ?? process.stderr);
   let report: ImportReport;
@@ -142,12 +145,54 @@ async function importAll(
     stop.release();
     await destination.close();
   }
-  const code = exitCodeOf(report);
-  for (const file of report.files) if (file.error !== null) err(`locus import: ${file.error}\n`);
+  const refusedFiles = report.files.filter(nothingStored);
+  // A file of which not one point could be stored did not import, whatever the reason: exit 1, saying why.
+  const code = exitCodeOf(report) === 0 && refusedFiles.length > 0 ? 1 : exitCodeOf(report);
+  for (const file of report.files) if (file.error !== null) err(`locus import: ${explain(file.error)}\n`);
+  for (const file of refusedFiles) err(`locus import: ${allRejectedText(file, flags.user)}\n`);
   if (report.outcome === 'interrupted')
     err('locus import: interrupted; run the same command again to finish\n');
   out(flags.json ? jsonReport(report, code) : await textReport(report));
   return code;
+}
+
+/**
+ * The token to send, from --token or else LOCUS_TOKEN. A Locus token is printable ASCII (`locus_…`); anything else
+ * cannot be one, and fetch would fail on the header (or send it mangled) before the server could say 401.
+ */
+function checkToken(flag: string | undefined, env: string | undefined): string | undefined {
+  const token = flag ?? env;
+  if (token === undefined || /^[\x21-\x7e]+$/.test(token)) return token;
+  const source = flag === undefined ? 'LOCUS_TOKEN' : '--token';
+  throw new UsageError(
+    `${source} is not a valid token: tokens are printable ASCII without spaces, like locus_… (see locus token create)`,
+  );
+}
+
+/** The destination's failure, with what to do when it is the token's. */
+function explain(error: string): string {
+  if (/ answered 401\b/.test(error))
+    return `${error} (the token is not valid, or was revoked: check --token or LOCUS_TOKEN, see locus token create)`;
+  if (/ answered 403\b/.test(error))
+    return `${error} (the token may not write these points: a user token writes only its own user; use --user or an admin token)`;
+  return error;
+}
+
+/** A file that was read, had points, and of which none was stored or already there: every one was rejected. */
+function nothingStored(file: FileSummary): boolean {
+  return file.status === 'done' && file.rejected > 0 && file.stored === 0 && file.duplicates === 0;
+}
+
+function allRejectedText(file: FileSummary, user: string | undefined): string {
+  const reasons = file.rejected_by_reason
+    .slice(0, 3)
+    .map((r) => `${r.count.toLocaleString('en-US')} × ${r.field}: ${r.reason}`)
+    .join('; ');
+  const noUser = user === undefined && file.rejected_by_reason.some((r) => r.field === 'user_id');
+  return (
+    `${file.file}: nothing stored: all ${file.rejected.toLocaleString('en-US')} points were rejected (${reasons})` +
+    (noUser ? '; give --user, the file names no user' : '')
+  );
 }
 
 async function checkUser(user: string | undefined): Promise<void> {

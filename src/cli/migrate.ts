@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { DATABASE_URL_HELP, loadConfig } from '../config.js';
+import { DATABASE_URL_HELP } from '../config.js';
 import { migrateStore } from '../store/backends.js';
+import { flagIfGiven, loadConfigNamingFlags } from './usage.js';
 
 interface MigrateFlags {
   databaseUrl?: string;
@@ -23,7 +24,10 @@ export function migrateCommand(io: MigrateIo = {}): Command {
     )
     .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (flags: MigrateFlags) => {
-      const config = loadConfig({ DATABASE_URL: flags.databaseUrl ?? process.env.DATABASE_URL });
+      const config = loadConfigNamingFlags(
+        { DATABASE_URL: flags.databaseUrl ?? process.env.DATABASE_URL },
+        { DATABASE_URL: flagIfGiven(flags.databaseUrl, '--database-url') },
+      );
       const message = await migrateStore(config.database);
       (io.stdout ?? process.stdout).write(`locus: ${config.databaseUrl}: ${message}\n`);
     });

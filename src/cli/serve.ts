@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { DATABASE_URL_HELP, loadConfig, type Settings } from '../config.js';
+import { DATABASE_URL_HELP, type SettingName, type Settings } from '../config.js';
+import { loadConfigNamingFlags } from './usage.js';
 
 interface ServeFlags {
   port?: string;
@@ -37,6 +38,31 @@ export function settingsFrom(env: NodeJS.ProcessEnv, flags: ServeFlags): Setting
   };
 }
 
+/** Each setting's flag: its key in ServeFlags and its name on the command line. */
+const FLAGS: Record<SettingName, [keyof ServeFlags, string]> = {
+  PORT: ['port', '--port'],
+  HOST: ['host', '--host'],
+  DATABASE_URL: ['databaseUrl', '--database-url'],
+  LOG_LEVEL: ['logLevel', '--log-level'],
+  DEDUPE_RETENTION: ['dedupeRetention', '--dedupe-retention'],
+  MQTT_URL: ['mqtt', '--mqtt'],
+  OWNTRACKS_USER_ID: ['owntracksUserId', '--owntracks-user-id'],
+  TILE_URL: ['tileUrl', '--tile-url'],
+  TILE_ATTRIBUTION: ['tileAttribution', '--tile-attribution'],
+  AUTH: ['auth', '--auth'],
+  RATE_LIMIT: ['rateLimit', '--rate-limit'],
+  CORS_ORIGINS: ['corsOrigins', '--cors-origins'],
+};
+
+/** The settings given by a flag, each with its flag: a bad one is named as given (`--port: …`, not `PORT: …`). */
+export function flagsGiven(flags: ServeFlags): Partial<Record<SettingName, string>> {
+  const given: Partial<Record<SettingName, string>> = {};
+  for (const [name, [key, flag]] of Object.entries(FLAGS) as [SettingName, [keyof ServeFlags, string]][]) {
+    if (flags[key] !== undefined) given[name] = flag;
+  }
+  return given;
+}
+
 export function serveCommand(): Command {
   return new Command('serve')
     .description('run the HTTP API (settings from flags, else the environment)')
@@ -68,7 +94,7 @@ export function serveCommand(): Command {
       'web origins that may call the API, comma-separated, e.g. https://app.example.org [CORS_ORIGINS, default none]',
     )
     .action(async (flags: ServeFlags) => {
-      const config = loadConfig(settingsFrom(process.env, flags));
+      const config = loadConfigNamingFlags(settingsFrom(process.env, flags), flagsGiven(flags));
       const { startServer } = await import('../server.js');
       const server = await startServer(config);
       const shutdown = (signal: NodeJS.Signals) => {

@@ -5,11 +5,14 @@ import type { SendMode, SendReport } from '../tools/simulate/send.js';
 export interface SimulateIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Where LOCUS_TOKEN is read; none by default in tests. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const PROCESS_IO: SimulateIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  env: process.env,
 };
 
 export interface SimulateFlags {
@@ -18,6 +21,8 @@ export interface SimulateFlags {
   batchSize: number;
   concurrency: number;
   verify?: boolean;
+  /** Sent as `Authorization: Bearer TOKEN`; else LOCUS_TOKEN. */
+  token?: string;
 }
 
 function positiveInteger(value: string): number {
@@ -41,6 +46,7 @@ export function simulateCommand(): Command {
     )
     .option('--batch-size <n>', 'points per POST /locations in batch mode', positiveInteger, 1000)
     .option('--concurrency <n>', "connections; each user's points stay in order on one", positiveInteger, 1)
+    .option('--token <token>', 'sent as Authorization: Bearer TOKEN, for a server with AUTH=on [LOCUS_TOKEN]')
     .option('--verify', 'recompute the minute averages from the CSVs and compare them with the API')
     .action(async (files: string[], flags: SimulateFlags) => {
       process.exitCode = await runSimulate(files, flags);
@@ -82,8 +88,33 @@ async function readRows(files: string[]) {
   }
 }
 
+/**
+ * The token, from --token or else LOCUS_TOKEN. A Locus token is printable ASCII (`locus_…`): anything else cannot be
+ * one, and fetch would throw on the header for every request.
+ */
+function tokenOf(flags: SimulateFlags, io: SimulateIo): string | undefined {
+  const token = flags.token ?? io.env?.LOCUS_TOKEN;
+  if (token === undefined || /^[\x21-\x7e]+$/.test(token)) return token;
+  throw new SimulateError(
+    `${flags.token === undefined ? 'LOCUS_TOKEN' : '--token'} is not a valid token: tokens are printable ASCII ` +
+      'without spaces, like locus_… (see locus token create)',
+  );
+}
+
+function refusedText(refused: { status: number; problem: string }, token: string | undefined): string {
+  const why = refused.problem ? `: ${refused.problem}` : '';
+  const hint =
+    refused.status === 403
+      ? 'a user token may only send its own user; use an admin token (locus token create --admin)'
+      : token === undefined
+        ? 'the server requires a token: give --token or LOCUS_TOKEN (locus token create)'
+        : 'the token is not valid, or was revoked (locus token list)';
+  return `the server answered ${refused.status}${why}; stopped after the first refusal: ${hint}`;
+}
+
 async function simulate(files: string[], flags: SimulateFlags, io: SimulateIo): Promise<number> {
   const api = flags.api.replace(/\/+$/, '');
+  const token = tokenOf(flags, io);
   const rows = await readRows(files);
   await checkReachable(api);
   const [{ sendRows }, { startProgress }] = await Promise.all([
@@ -91,11 +122,12 @@ async function simulate(files: string[], flags: SimulateFlags, io: SimulateIo): 
     import('../tools/simulate/progress.js'),
   ]);
   const progress = startProgress(rows.length, io.err);
-  const report = await sendRows(rows, { ...flags, api, onProgress: progress.update });
+  const report = await sendRows(rows, { ...flags, api, token, onProgress: progress.update });
   progress.stop();
+  if (report.refused) throw new SimulateError(refusedText(report.refused, token));
   io.out(await summary(report));
   if (!flags.verify) return report.errors > 0 ? 1 : 0;
-  return (await verify(api, rows, io)) && report.errors === 0 ? 0 : 1;
+  return (await verify(api, rows, io, token)) && report.errors === 0 ? 0 : 1;
 }
 
 async function summary(report: SendReport): Promise<string> {
@@ -114,13 +146,13 @@ async function summary(report: SendReport): Promise<string> {
   return `${lines.join('\n')}\n`;
 }
 
-async function verify(api: string, rows: unknown[], io: SimulateIo): Promise<boolean> {
+async function verify(api: string, rows: unknown[], io: SimulateIo, token?: string): Promise<boolean> {
   const [{ expectFromRows }, { verifyAgainstApi }] = await Promise.all([
     import('../tools/simulate/expected.js'),
     import('../tools/simulate/verify.js'),
   ]);
   const expected = expectFromRows(rows);
-  const differences = await verifyAgainstApi(api, expected.users);
+  const differences = await verifyAgainstApi(api, expected.users, token);
   const minutes = [...expected.users.values()].reduce((sum, list) => sum + list.length, 0);
   for (const line of differences.slice(0, 50)) io.out(`difference  ${line}\n`);
   if (differences.length > 50) io.out(`difference  … and ${differences.length - 50} more\n`);

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
-import { DATABASE_URL_HELP, loadConfig } from '../config.js';
+import { DATABASE_URL_HELP } from '../config.js';
 import { isUserId } from '../schemas/ajv.js';
 import { openStore } from '../store/backends.js';
 import type { TokenRecord, TokenStore } from '../store/store.js';
+import { flagIfGiven, loadConfigNamingFlags, usageError } from './usage.js';
 
 /** Where the command writes and what it reads; tests pass their own. */
 export interface TokenIo {
@@ -31,7 +32,10 @@ async function withTokens<T>(
   work: (tokens: TokenStore) => Promise<T>,
 ): Promise<T> {
   const env = io.env ?? process.env;
-  const { database } = loadConfig({ DATABASE_URL: flags.databaseUrl ?? env.DATABASE_URL });
+  const { database } = loadConfigNamingFlags(
+    { DATABASE_URL: flags.databaseUrl ?? env.DATABASE_URL },
+    { DATABASE_URL: flagIfGiven(flags.databaseUrl, '--database-url') },
+  );
   const store = await openStore(database);
   try {
     return await work(store.tokens);
@@ -42,14 +46,15 @@ async function withTokens<T>(
 
 function checkUser(command: Command, flags: CreateFlags): string | null {
   if (flags.admin && flags.user !== undefined)
-    command.error('error: an admin token is for every user: give --admin or --user, not both');
+    usageError(command, 'error: an admin token is for every user: give --admin or --user, not both');
   if (flags.admin) return null;
   // The id in Unicode NFC, as points are stored under it (src/ingest/compose.ts); its length in code points.
   const user = flags.user?.normalize('NFC');
-  if (user === undefined) return command.error('error: give --user <id> (or --admin for every user)');
+  if (user === undefined) return usageError(command, 'error: give --user <id> (or --admin for every user)');
   const length = [...user].length;
   if (length === 0 || length > 128 || !isUserId(user))
-    command.error(
+    usageError(
+      command,
       'error: --user must be 1–128 characters with no control characters, no format or bidi characters, not . or ..',
     );
   return user;

@@ -21,7 +21,7 @@ import {
 } from './plugins/overload.js';
 import { bufferParser, parseJsonBody } from './strict-body.js';
 import { DEFAULT_SERVER_TIMEOUTS, timeoutOptions, type ServerTimeouts } from './plugins/timeouts.js';
-import { problem, sendProblem } from './problem.js';
+import { notFoundHandler } from './not-found.js';
 import { registerDashboard, type DashboardOptions } from './routes/read/dashboard.js';
 import { registerLiveFeed, type LiveFeedOptions } from './routes/read/events.js';
 import { registerExportRoutes } from './routes/read/export.js';
@@ -33,9 +33,12 @@ import type { LocusApp, LocusDeps } from './types.js';
 export interface AppAuthOptions {
   /** Require a token on every route but the health checks, the API description and the dashboard's page. */
   required: boolean;
-  /** How long a verified (or refused) token is remembered; a revocation reaches the server within it. 30 s. */
+  /**
+   * How long a valid token is remembered; a revocation reaches the server (and its live feeds) within it. 30 s.
+   * A refused token is remembered for 5 s, or this when shorter.
+   */
   tokenCacheTtlMs?: number;
-  /** Most tokens remembered. Default 10,000. */
+  /** Most valid tokens remembered, and apart from them most refused ones. Default 10,000 each. */
   tokenCacheMaxEntries?: number;
 }
 
@@ -129,6 +132,9 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
     ...timeoutOptions(options.timeouts ?? DEFAULT_SERVER_TIMEOUTS),
     // Keep-alive clients should not be cut while a commit is in flight; the server closes them on shutdown.
     forceCloseConnections: 'idle',
+    // Requests on kept-alive connections during shutdown are answered by the overload plugin: problem+json with
+    // Retry-After, rather than Fastify's plain 503.
+    return503OnClosing: false,
     // A user id may be 128 characters, each up to 12 once percent-encoded (a 4-byte UTF-8 character).
     routerOptions: { maxParamLength: 128 * 12 },
     // Errors before routing (a path that is not UTF-8) are answered like every other: problem+json.
@@ -160,7 +166,7 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
 
   installValidators(app);
   registerMetrics(app, metrics);
-  await registerOverloadShedding(app, () => committer.pending, options.overload ?? DEFAULT_OVERLOAD_LIMITS);
+  registerOverloadShedding(app, () => committer.pending, options.overload ?? DEFAULT_OVERLOAD_LIMITS);
   registerSecurityHeaders(app);
   await registerCors(app, options.corsOrigins ?? []);
   app.addHook('onResponse', (request, reply, done) => {
@@ -174,9 +180,7 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
   });
   installBodyParsers(app);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler({ preHandler: notFoundSecurityHeaders }, (request, reply) =>
-    sendProblem(reply, problem('not-found', `${request.method} ${request.url} is not a Locus endpoint.`)),
-  );
+  app.setNotFoundHandler({ preHandler: notFoundSecurityHeaders }, notFoundHandler(app));
   await app.register(swagger, {
     openapi: {
       info: {
@@ -210,6 +214,7 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
     authRequired: deps.authRequired,
     rateLimited: deps.rateLimited,
     tokenStreamMaxMs: options.auth?.tokenCacheTtlMs,
+    now: options.now,
   });
   registerHealthRoutes(app, deps);
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

@@ -1,5 +1,6 @@
 import { errorCodes } from 'fastify';
 import { parse as parseJsonSecurely } from 'secure-json-parse';
+import { jsonShapeProblem } from '../ingest/json-shape.js';
 
 /*
  * Bodies are bytes; Node's default decoding replaces bytes that are not UTF-8 with U+FFFD, which would store
@@ -13,6 +14,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export class MalformedBodyError extends Error {
   override name = 'MalformedBodyError';
   readonly statusCode = 400;
+
+  /** The problem's detail, when it says more than that the body cannot be read (a limit passed). */
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
 }
 
 export function decodeUtf8(body: Buffer): string {
@@ -23,8 +32,13 @@ export function decodeUtf8(body: Buffer): string {
   }
 }
 
-/** A JSON body, with prototype-poisoning keys (`__proto__`, `constructor.prototype`) refused. */
+/**
+ * A JSON body, with prototype-poisoning keys (`__proto__`, `constructor.prototype`) refused, and bodies nested
+ * too deep or holding too many values refused before they are parsed (json-shape.ts).
+ */
 export function parseJsonBody(body: Buffer): unknown {
+  const shape = jsonShapeProblem(body);
+  if (shape !== null) throw new MalformedBodyError(shape, `The body ${shape}; Locus does not parse it.`);
   const text = decodeUtf8(body);
   // Fastify's own error, so that an empty body is answered as it always was.
   if (text.trim() === '') throw new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY();

@@ -33,3 +33,15 @@ export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
  * are ignored, but an app answered 413 would resend them forever.
  */
 export const MAX_OWNTRACKS_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Nesting of a JSON body or NDJSON line: far beyond any real payload (an Overland batch nests 5 deep), and low
+ * enough that a hostile body of brackets is refused by a byte scan before the parser builds it.
+ */
+export const MAX_JSON_DEPTH = 64;
+/** Values (array elements, object members) in one JSON body: 100 per point of the largest batch. */
+export const MAX_JSON_VALUES = 100 * MAX_BATCH_POINTS;
+/** A body larger than this counts as large: only a few are read and parsed at once. */
+export const LARGE_BODY_BYTES = 1024 * 1024;
+/** Large bodies read and parsed at once; more are answered 503 `overloaded`. */
+export const MAX_LARGE_BODIES_IN_FLIGHT = 4;

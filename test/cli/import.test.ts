@@ -16,6 +16,7 @@ import { newSecret } from '../../src/auth/tokens.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { build, minutesOf, put } from '../support/app.js';
 import { freePort } from '../support/ports.js';
+import { longTextGpx, nestedGeoJson } from '../support/hostile-files.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'locus-import-'));
@@ -299,6 +300,40 @@ describe('locus import', () => {
         ['done', 10],
       ],
     );
+  });
+
+  it('stops a deeply nested .geojson.gz and a .gpx.gz with a huge element with one line each, memory flat', async () => {
+    // 60 MB of `[…]` and 200 MB of text in one <time>, a few hundred KB gzipped; a heap of 64 MB could hold neither.
+    const nested = path.join(dir, 'nested.geojson.gz');
+    const long = path.join(dir, 'long-time.gpx.gz');
+    await nestedGeoJson(nested, 30);
+    await longTextGpx(long, 200, 'time');
+    const good = csvFile('after-hostile.csv', ROWS.slice(0, 10));
+    const database = `sqlite:${path.join(dir, 'hostile.db')}`;
+    const args = ['--database-url', database, '--user', 'me', '--json', nested, long, good];
+    const result = await run(args, {}, ['--max-old-space-size=64']);
+    assert.equal(result.code, 1, result.stderr);
+    const lines = result.stderr.trim().split('\n');
+    assert.equal(lines.length, 2, result.stderr);
+    assert.equal(
+      lines[0],
+      `locus import: ${nested}: JSON nested deeper than 64 levels at line 1, column 103: not a location file`,
+    );
+    assert.match(
+      lines[1]!,
+      /^locus import: .*long-time\.gpx\.gz: a <time> longer than 64 KiB, at line 2, column \d+: not a GPX value$/,
+    );
+    const report = json(result);
+    assert.equal(report.outcome, 'unreadable');
+    assert.deepEqual(
+      report.files.map((f) => [f.status, f.read]),
+      [
+        ['unreadable', 0],
+        ['unreadable', 0],
+        ['done', 10],
+      ],
+    );
+    assert.ok(report.max_rss_bytes < 300 * 2 ** 20, `peak RSS ${report.max_rss_bytes} bytes`);
   });
 
   it('refuses --token without --api, and a --user PUT /location would refuse, with exit code 2', async () => {

@@ -52,10 +52,10 @@ describe('locus migrate', () => {
     assert.doesNotMatch(stderr, /hunter2/);
   });
 
-  it('stops with exit code 2 naming DATABASE_URL when it is not a database URL', async () => {
+  it('stops with exit code 2 naming the flag when --database-url is not a database URL', async () => {
     const { code, stderr } = await locus(['migrate', '--database-url', 'mysql://x']);
     assert.equal(code, 2);
-    assert.match(stderr, /^locus: DATABASE_URL: .+\n$/);
+    assert.match(stderr, /^locus: --database-url: .+\n$/);
   });
 });
 

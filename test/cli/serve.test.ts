@@ -57,10 +57,10 @@ describe('locus serve', () => {
     });
   }
 
-  it('a flag wins over the environment', async () => {
+  it('a flag wins over the environment, and a bad flag is named as the flag (#14)', async () => {
     const { code, stderr } = await finished(locus(['serve', '--port', 'nope'], { PORT: '5000' }));
     assert.equal(code, 2);
-    assert.match(stderr, /^locus: PORT: .*"nope"/);
+    assert.match(stderr, /^locus: --port: .*"nope"/);
   });
 
   it('serves, shuts down cleanly on SIGTERM, and keeps the data across a restart', async () => {

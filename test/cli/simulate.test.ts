@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +9,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { stringify } from 'csv-stringify/sync';
 import { runSimulate, type SimulateFlags } from '../../src/cli/simulate.js';
 import { generateTrace } from '../../src/tools/generate/trace.js';
+import { newSecret } from '../../src/auth/tokens.js';
 import { build } from '../support/app.js';
 import { freePort } from '../support/ports.js';
 
@@ -26,13 +29,17 @@ async function listening(t: TestContext): Promise<string> {
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
 
-async function run(files: string[], flags: Partial<SimulateFlags> & { api: string }) {
+async function run(
+  files: string[],
+  flags: Partial<SimulateFlags> & { api: string },
+  env: NodeJS.ProcessEnv = {},
+) {
   let out = '';
   let err = '';
   const code = await runSimulate(
     files,
     { mode: 'put', batchSize: 1000, concurrency: 1, ...flags },
-    { out: (text) => (out += text), err: (text) => (err += text) },
+    { out: (text) => (out += text), err: (text) => (err += text), env },
   );
   return { code, out, err };
 }
@@ -91,5 +98,67 @@ describe('locus simulate', () => {
     const result = await run([path.join(dir, 'missing.csv')], { api: 'http://127.0.0.1:1' });
     assert.equal(result.code, 2);
     assert.match(result.err, /^locus simulate: cannot read .*missing\.csv/);
+  });
+
+  it('sends --token or LOCUS_TOKEN as a Bearer token, and verifies with it, when the server has AUTH=on', async (t) => {
+    const { app, store } = await build(t, { auth: { required: true } });
+    const secret = newSecret();
+    await store.tokens.create({
+      id: secret.id,
+      hash: secret.hash,
+      userId: null,
+      scope: 'admin',
+      label: null,
+      createdMs: 0,
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const api = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const flag = await run([traceFile('token.csv', 7)], { api, token: secret.token, verify: true });
+    assert.equal(flag.code, 0, flag.out + flag.err);
+    assert.match(flag.out, /^verify +OK/m);
+    const env = await run(
+      [traceFile('env-token.csv', 8)],
+      { api, mode: 'batch' },
+      { LOCUS_TOKEN: secret.token },
+    );
+    assert.equal(env.code, 0, env.out + env.err);
+    assert.match(env.out, /^stored +[1-9]\d*$/m);
+  });
+
+  it('stops at the first 401 or 403 with one line, instead of sending every row into it', async (t) => {
+    for (const [status, token, hint] of [
+      [401, undefined, /give --token or LOCUS_TOKEN/],
+      [401, 'locus_wrong', /the token is not valid/],
+      [403, 'locus_user', /only send its own user/],
+    ] as const) {
+      let requests = 0;
+      const server = createServer((request, response) => {
+        if (request.url === '/healthz') return void response.end('{"status":"ok"}');
+        requests++;
+        request.resume();
+        response.writeHead(status, { 'content-type': 'application/problem+json' });
+        response.end(JSON.stringify({ title: status === 401 ? 'Unauthorized' : 'Forbidden', status }));
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      t.after(() => server.close());
+      const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const result = await run([traceFile(`refused-${status}.csv`, 9)], { api, concurrency: 4, token });
+      assert.equal(result.code, 2, result.out + result.err);
+      assert.equal(result.out, '', 'no summary of a replay that did not happen');
+      assert.match(result.err, new RegExp(`^locus simulate: the server answered ${status}: `));
+      assert.match(result.err, hint);
+      assert.equal(result.err.trimEnd().split('\n').length, 1, result.err);
+      assert.ok(requests <= 4, `${requests} requests after the first refusal`);
+    }
+  });
+
+  it('refuses a token that cannot be one (not ASCII) before sending anything', async () => {
+    const result = await run([traceFile('accented.csv', 10)], {
+      api: 'http://127.0.0.1:1',
+      token: 'locus_é',
+    });
+    assert.equal(result.code, 2);
+    assert.match(result.err, /^locus simulate: --token is not a valid token/);
   });
 });

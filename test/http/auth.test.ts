@@ -302,6 +302,33 @@ describe('AUTH on: revoked tokens', () => {
     assert.equal((await store.minutes('a1', {}, { limit: 10 }))?.rows[0]?.sums.samples, 2);
   });
 
+  it('a live feed ends when the cache entry its token was checked from expires, not a cache time after it opened', async (t) => {
+    // Both on the injected clock: the stream's end follows the cache entry, not the stream's own age.
+    const { app, store, advance } = await authApp(t, { dashboard: { heartbeatMs: 10 } });
+    const { token, id } = await issue(store, 'a1');
+    assert.equal((await app.inject(sent(PROTECTED['GET /users']!, bearer(token)))).statusCode, 200);
+    assert.equal(await store.tokens.revoke(id, 0), true);
+    advance(TTL_MS / 2);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const open = () =>
+      new Promise<IncomingMessage>((resolve) =>
+        get({ port, host: '127.0.0.1', path: `/events?token=${token}` }, resolve),
+      );
+    const stream = await open();
+    assert.equal(
+      stream.statusCode,
+      200,
+      'opened from the cache entry, which does not know of the revocation',
+    );
+    assert.equal(await endOrKeepAlives(stream, 3), 'open', 'the feed runs while the entry holds');
+    advance(TTL_MS / 2); // the cache time after the lookup (and the revocation); half of it after the feed opened
+    assert.equal(await endOrKeepAlives(stream, 5), 'ended', 'the feed ends with its cache entry');
+    const reopened = await open();
+    assert.equal(reopened.statusCode, 401);
+    reopened.resume();
+  });
+
   for (const [name, request] of Object.entries(PROTECTED)) {
     it(`${name}: a token revoked before its first use is 401`, async (t) => {
       const { app, store } = await authApp(t);
@@ -543,6 +570,27 @@ describe('AUTH on: reading', () => {
   });
 });
 
+/**
+ * Reads an event stream until it ends ('ended') or `count` keep-alive comments have come ('open'); only what comes
+ * after the call counts.
+ */
+function endOrKeepAlives(response: IncomingMessage, count: number): Promise<'ended' | 'open'> {
+  return new Promise((resolve, reject) => {
+    let seen = 0;
+    const done = (outcome: 'ended' | 'open') => {
+      response.off('data', onData).off('end', onEnd).off('error', reject);
+      resolve(outcome);
+    };
+    const onData = (chunk: string) => {
+      seen += chunk.split(': keep-alive').length - 1;
+      if (seen >= count) done('open');
+    };
+    const onEnd = () => done('ended');
+    response.setEncoding('utf8');
+    response.on('data', onData).once('end', onEnd).once('error', reject);
+  });
+}
+
 /** The user ids of the first `users` event of a stream. */
 function firstUsersEvent(response: IncomingMessage): Promise<string[]> {
   return new Promise((resolve, reject) => {
@@ -604,6 +652,35 @@ describe('AUTH on: the token cache', () => {
     for (let i = 0; i < 3; i++)
       assertUnauthorized(await app.inject(sent(PROTECTED['GET /users']!, bearer(bad))), true);
     assert.equal(counted.lookups, 1);
+  });
+
+  it('remembers a refused token for 5 s only, and a repeated one costs one lookup in that time', async (t) => {
+    const { store, counted } = countingStore();
+    const { app, advance } = await authApp(t, { store });
+    const bad = newSecret().token;
+    const users = () => app.inject(sent(PROTECTED['GET /users']!, bearer(bad)));
+    for (let i = 0; i < 3; i++) assertUnauthorized(await users(), true);
+    advance(4_999);
+    assertUnauthorized(await users(), true);
+    assert.equal(counted.lookups, 1);
+    advance(1);
+    assertUnauthorized(await users(), true);
+    assert.equal(counted.lookups, 2, 'asked again after 5 s, not after the 30 s of a valid token');
+  });
+
+  it('a flood of made-up tokens does not push a valid token out of the cache', async (t) => {
+    const { store, counted } = countingStore();
+    const { app } = await authApp(t, {
+      store,
+      auth: { required: true, tokenCacheTtlMs: TTL_MS, tokenCacheMaxEntries: 10 },
+    });
+    const { token } = await issue(store, 'a1');
+    const users = (presented: string) => app.inject(sent(PROTECTED['GET /users']!, bearer(presented)));
+    assert.equal((await users(token)).statusCode, 200);
+    for (let i = 0; i < 50; i++) assertUnauthorized(await users(newSecret().token), true);
+    assert.equal(counted.lookups, 51, 'each made-up token is looked up once');
+    assert.equal((await users(token)).statusCode, 200);
+    assert.equal(counted.lookups, 51, 'the valid token is still cached: its use costs no lookup');
   });
 });
 

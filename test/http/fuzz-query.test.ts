@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { LocusApp } from '../../src/http/types.js';
 import { encodeCursor } from '../../src/http/routes/read/users.js';
-import { assertAnswered, totalSamples } from '../support/hostile.js';
+import { assertAnswered, totalSamples, FORMAT_CHARACTERS } from '../support/hostile.js';
 import { build, put, seed } from '../support/app.js';
 import { VALID_POINT } from '../support/points.js';
 
@@ -76,22 +76,6 @@ const format = fc.oneof(
   fc.constantFrom('json', 'geojson', 'csv', 'gpx', 'GPX', 'xml', '', 'json,csv'),
   fc.string({ maxLength: 8 }),
 );
-
-/** Format and bidi characters (Unicode category Cf), which no user id may hold: invisible, or reordering text. */
-const FORMAT_CHARACTERS = [
-  '\u00ad',
-  '\u061c',
-  '\u200b',
-  '\u200d',
-  '\u200e',
-  '\u202a',
-  '\u202e',
-  '\u2060',
-  '\u2066',
-  '\u2069',
-  '\ufeff',
-  '\u{e0041}',
-];
 
 /** Short ids with a format or bidi character somewhere in them. */
 const withFormatCharacter = fc

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { FORMAT_CHARACTERS } from '../support/hostile.js';
 import { aggregate, means } from '../../src/store/minutes.js';
 import { composePoint } from '../../src/ingest/compose.js';
 import type { Point } from '../../src/ingest/point.js';
@@ -20,22 +21,6 @@ const anyValue = fc.oneof(
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString().replace('T', ' ').slice(0, 19)),
   fc.jsonValue(),
 );
-
-/** Format and bidi characters (Unicode category Cf), which no user id may hold: invisible, or reordering text. */
-const FORMAT_CHARACTERS = [
-  '\u00ad',
-  '\u061c',
-  '\u200b',
-  '\u200d',
-  '\u200e',
-  '\u202a',
-  '\u202e',
-  '\u2060',
-  '\u2066',
-  '\u2069',
-  '\ufeff',
-  '\u{e0041}',
-];
 
 /** User ids that one Unicode form or another of a valid id, or that break a user-id rule only by what they hold. */
 const validUserId = fc.constantFrom('a1', 'b2', 'ü', 'u\u0308', '\u00c4', 'A\u0308', '\u212b', '\u00c5');

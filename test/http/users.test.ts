@@ -93,6 +93,28 @@ describe('GET /users/:user_id/locations', () => {
     assert.equal((await getPage(app, '/users/a1/locations?to=2017-01-02')).locations.length, 10);
   });
 
+  it('answers 200 with no rows for the empty half-open range from=X&to=X, in every format (#14)', async (t) => {
+    const { app } = await build(t);
+    await seed(app);
+    for (const query of [
+      'from=2017-01-01T18:02:00Z&to=2017-01-01T18:02:00Z',
+      'from=2017-01-01&to=2017-01-01',
+    ]) {
+      const page = await getPage(app, `/users/a1/locations?${query}`);
+      assert.deepEqual(page.locations, [], query);
+      assert.equal(page.next_cursor, null);
+      const csv = await app.inject(`/users/a1/locations?format=csv&${query}`);
+      assert.equal(csv.statusCode, 200, csv.body);
+      assert.equal(csv.body, 'minute,lat,long,accuracy,speed,samples\r\n');
+      const geojson = await app.inject(`/users/a1/locations.geojson?${query}`);
+      assert.equal(geojson.statusCode, 200, geojson.body);
+      assert.deepEqual(geojson.json(), { type: 'FeatureCollection', features: [] });
+    }
+    // An unknown user is still 404, whatever the range.
+    const unknown = await app.inject('/users/nobody/locations?from=2017-01-01&to=2017-01-01');
+    assertProblem(unknown, 404, 'unknown-user');
+  });
+
   it('answers 404 problem for an unknown user', async (t) => {
     const { app } = await build(t);
     await seed(app);

@@ -183,6 +183,12 @@ describe('mapPostgresError', () => {
         '53300',
         '40P01',
         '40001',
+        // The server refusing the connection (#14): no database, no role, wrong password, connections disallowed.
+        '3D000',
+        '28000',
+        '28P01',
+        '55000',
+        '57P04',
       ].map(databaseError),
       ...['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'].map(systemError),
       new Error('Connection terminated unexpectedly'),
@@ -203,7 +209,7 @@ describe('mapPostgresError', () => {
 
   it('passes SQL errors, constraint violations and everything else through unchanged', () => {
     const others: Error[] = [
-      ...['23505', '42P01', '42601', '22003', '3D000', '28P01', 'XX000'].map(databaseError),
+      ...['23505', '42P01', '42601', '22003', '55006', 'XX000'].map(databaseError),
       new TypeError('not a database error'),
       new Error('Cannot use a pool after calling end on the pool'),
       new RangeError('PostgreSQL bigint 9007199254740993 is beyond the exact integers of JavaScript'),

@@ -9,6 +9,22 @@ import { generateTrace, type TraceRow } from '../../src/tools/generate/trace.js'
 import type { Store } from '../../src/store/store.js';
 import { assertProblem, type Answer } from './problem.js';
 
+/** Format and bidi characters (Unicode category Cf), which no user id may hold: invisible, or reordering text. */
+export const FORMAT_CHARACTERS = [
+  '\u00ad',
+  '\u061c',
+  '\u200b',
+  '\u200d',
+  '\u200e',
+  '\u202a',
+  '\u202e',
+  '\u2060',
+  '\u2066',
+  '\u2069',
+  '\ufeff',
+  '\u{e0041}',
+];
+
 /** 200, or a 4xx whose body is an RFC 9457 problem with the same status; never a 5xx. */
 export function assertAnswered(answer: Answer, what: string): void {
   const { statusCode } = answer;

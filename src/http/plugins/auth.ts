@@ -20,6 +20,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** What this request may do; null on a public route while authentication is on. */
     access: Access | null;
+    /**
+     * Until when the token check behind `access` holds (the app's clock): the end of the token's cache entry, after
+     * which the token is looked up again. Null when no token was checked.
+     */
+    accessUntilMs: number | null;
   }
 }
 
@@ -29,7 +34,7 @@ export interface AuthOptions {
   tokens: Pick<TokenStore, 'findByHash'>;
   /** How long a token lookup is trusted, so also how soon a revocation reaches a running server. Default 30 s. */
   tokenCacheTtlMs?: number;
-  /** Most token lookups remembered. Default 10,000. */
+  /** Most valid tokens remembered, and apart from them most refused ones. Default 10,000 each. */
   tokenCacheMaxEntries?: number;
   now?: () => number;
 }
@@ -121,7 +126,7 @@ function unauthorized(reply: FastifyReply, detail: string, invalidToken: boolean
   return sendProblem(reply, problem('unauthorized', detail));
 }
 
-type Authenticated = { access: Access } | { refuse: (reply: FastifyReply) => FastifyReply };
+type Authenticated = { access: Access; untilMs: number } | { refuse: (reply: FastifyReply) => FastifyReply };
 
 async function authenticate(request: FastifyRequest, verifier: TokenVerifier): Promise<Authenticated> {
   const credentials = credentialsOf(request);
@@ -131,17 +136,18 @@ async function authenticate(request: FastifyRequest, verifier: TokenVerifier): P
         unauthorized(reply, 'Send a token: Authorization: Bearer TOKEN, or ?token=TOKEN.', false),
     };
   }
-  const access = await verifier.verify(credentials.token);
-  if (!access) {
+  const verified = await verifier.check(credentials.token);
+  if (!verified) {
     return { refuse: (reply) => unauthorized(reply, 'The token is not valid (unknown or revoked).', true) };
   }
+  const { access, untilMs } = verified;
   if (credentials.basicUser !== undefined && !basicUserMatches(credentials.basicUser, access)) {
     return {
       refuse: (reply) =>
         unauthorized(reply, 'The user name of the Basic credentials is not the token’s user.', true),
     };
   }
-  return { access };
+  return { access, untilMs };
 }
 
 type Limiter = ReturnType<LocusApp['createRateLimit']>;
@@ -175,6 +181,7 @@ async function applyRateLimit(limiter: Limiter, request: FastifyRequest, reply: 
 /** Adds authentication and the rate limit to every route registered after it. */
 export async function installAuth(app: LocusApp, auth: AuthOptions, limit: RateLimit | null): Promise<void> {
   app.decorateRequest('access', null);
+  app.decorateRequest('accessUntilMs', null);
   const verifier = new TokenVerifier(auth.tokens, {
     ttlMs: auth.tokenCacheTtlMs,
     maxEntries: auth.tokenCacheMaxEntries,
@@ -194,7 +201,10 @@ export async function installAuth(app: LocusApp, auth: AuthOptions, limit: RateL
     const needsToken = auth.required && !PUBLIC_ROUTES.has(route);
     const authenticated: Authenticated | null = needsToken ? await authenticate(request, verifier) : null;
     if (!auth.required) request.access = OPEN_ACCESS;
-    else if (authenticated && 'access' in authenticated) request.access = authenticated.access;
+    else if (authenticated && 'access' in authenticated) {
+      request.access = authenticated.access;
+      request.accessUntilMs = authenticated.untilMs;
+    }
     // Counted before a refusal, so that a client guessing tokens is limited by its address.
     if (limiter && !RATE_LIMIT_EXEMPT.has(route)) {
       const limited = await applyRateLimit(limiter, request, reply);
@@ -207,7 +217,7 @@ export async function installAuth(app: LocusApp, auth: AuthOptions, limit: RateL
 /** What the request may do; only for routes that are not public (the hook has set it). */
 export function accessOf(request: FastifyRequest): Access {
   if (!request.access)
-    throw new Error(`${request.routeOptions.url ?? request.url} was reached without access`);
+    throw new Error(`${request.routeOptions.url ?? request.url.split('?', 1)[0]} was reached without access`);
   return request.access;
 }
 

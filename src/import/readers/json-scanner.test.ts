@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UnreadableFileError } from '../types.js';
-import { JsonMemberScanner } from './json-scanner.js';
+import { JsonMemberScanner, MAX_CONTAINERS, MAX_DEPTH, MAX_VALUE_CHARS } from './json-scanner.js';
 
-function scan(pieces: string[], maxValueChars?: number): { events: unknown[]; error: unknown } {
+function scan(
+  pieces: string[],
+  maxValueChars?: number,
+  maxDepth?: number,
+): { events: unknown[]; error: unknown } {
   const events: unknown[] = [];
   const scanner = new JsonMemberScanner(
     ['items'],
@@ -13,6 +17,7 @@ function scan(pieces: string[], maxValueChars?: number): { events: unknown[]; er
       member: (key, value) => events.push(['member', key, value]),
     },
     maxValueChars,
+    maxDepth,
   );
   try {
     for (const piece of pieces) scanner.write(piece);
@@ -101,6 +106,72 @@ describe('JsonMemberScanner', () => {
       ['array', 'items'],
       ['item', 'items', 0, 1],
     ]);
+    assert.ok(error instanceof UnreadableFileError);
+    assert.equal(
+      error.message,
+      'not valid JSON at line 1, column 13: a JSON value longer than 40 characters',
+    );
+  });
+
+  it('stops at nesting deeper than the limit, counted from the top-level object, wherever the text is cut', () => {
+    // Level 1 is the object, 2 the array, 3 the item: `[[[1]]]` as an item reaches level 5.
+    const ok = '{"items":[{"a":[[1]]}], "m": [[[1]]]}';
+    const expected = [
+      ['array', 'items'],
+      ['item', 'items', 0, { a: [[1]] }],
+      ['member', 'm', [[[1]]]],
+    ];
+    assert.deepEqual(scan([ok], undefined, 5), { events: expected, error: undefined });
+    const deep = '{"items":[1, [[[[1]]]]]}';
+    for (let cut = 0; cut <= deep.length; cut++) {
+      const { events, error } = scan([deep.slice(0, cut), deep.slice(cut)], undefined, 5);
+      assert.ok(error instanceof UnreadableFileError, `cut at ${cut}`);
+      assert.equal(
+        error.message,
+        'JSON nested deeper than 5 levels at line 1, column 17: not a location file',
+      );
+      assert.deepEqual(events, [
+        ['array', 'items'],
+        ['item', 'items', 0, 1],
+      ]);
+    }
+    const member = scan(['{"m": {"a": {"b": {"c": {"d": 1}}}}}'], undefined, 4);
+    assert.match(String(member.error), /nested deeper than 4 levels at line 1, column 25/);
+  });
+
+  it(`stops a value nested ${MAX_DEPTH * 1000} deep at the first bracket past ${MAX_DEPTH} levels`, () => {
+    const scanner = new JsonMemberScanner(['features'], { array() {}, item() {}, member() {} });
+    scanner.write('{"features":[');
+    // Pieces as a file arrives; the scan stops in the first one, never keeping the rest.
+    assert.throws(
+      () => {
+        for (let i = 0; i < 1000; i++) scanner.write('['.repeat(MAX_DEPTH));
+      },
+      {
+        name: 'UnreadableFileError',
+        message: `JSON nested deeper than ${MAX_DEPTH} levels at line 1, column ${14 + MAX_DEPTH - 2}: not a location file`,
+      },
+    );
+  });
+
+  it(`stops at a value with more than ${MAX_CONTAINERS} arrays and objects, however shallow`, () => {
+    const many = '[],'.repeat(MAX_CONTAINERS);
+    const { events, error } = scan(['{"items":[1,[', many.slice(0, 50_000), many.slice(50_000), '[]]]}']);
+    assert.equal(events.length, 2);
+    assert.ok(error instanceof UnreadableFileError);
+    assert.equal(
+      error.message,
+      `more than ${MAX_CONTAINERS} arrays and objects in one JSON value at line 1, column ${14 + 3 * (MAX_CONTAINERS - 1)}: not a location file`,
+    );
+    // One fewer is read (it is under the length limit too).
+    const fewer = '[],'.repeat(MAX_CONTAINERS - 2);
+    const read = scan(['{"items":[[', fewer.slice(0, 50_000), fewer.slice(50_000), '[]]]}']);
+    assert.equal(read.error, undefined);
+    assert.equal((read.events[1] as [string, string, number, unknown[]])[3].length, MAX_CONTAINERS - 1);
+  });
+
+  it(`also stops at a complete value longer than the limit (${MAX_VALUE_CHARS} characters by default)`, () => {
+    const { error } = scan([`{"items":[1,"${'x'.repeat(50)}"]}`], 40);
     assert.ok(error instanceof UnreadableFileError);
     assert.equal(
       error.message,

@@ -27,8 +27,23 @@ export interface ScannerHandlers {
   member(key: string, value: unknown): void;
 }
 
-/** One item or member larger than this is not a location record: the file stops rather than fill memory. */
-export const MAX_VALUE_CHARS = 64 * 1024 * 1024;
+/*
+ * Bounds on one item or member, beyond which the file stops (UnreadableFileError) rather than fill memory. A
+ * location record (a Takeout location, a GeoJSON Point feature) is well under 1 KiB, a few levels deep, with a
+ * handful of arrays and objects. The scan checks them as it goes, so a hostile value stops at the first write that
+ * passes one, before its text is kept whole or parsed: a 61 KB .gz of `[[[[…` 30 million deep was kept (its text
+ * re-copied at every write) and would then have been built by JSON.parse, gigabytes. What JSON.parse builds of
+ * 16 MiB of text is at most about 150 MB (a flat array of numbers) once arrays and objects are bounded too (`{},`
+ * is 3 characters of text and about 90 bytes of heap). Items that complete within one write may be parsed by
+ * #takeRun without a scan, so these bounds do not apply to them: their text is bounded by the write (a 64 KiB
+ * chunk in an import), and so is what JSON.parse builds of them.
+ */
+/** One item or member longer than this many characters. */
+export const MAX_VALUE_CHARS = 16 * 1024 * 1024;
+/** Nesting deeper than this, counted from the top-level object (a Takeout item's activities are at level 5). */
+export const MAX_DEPTH = 64;
+/** More arrays and objects than this in one item or member. */
+export const MAX_CONTAINERS = 1_000_000;
 
 const enum State {
   Root,
@@ -67,6 +82,7 @@ export class JsonMemberScanner {
   readonly #arrayKeys: ReadonlySet<string>;
   readonly #handlers: ScannerHandlers;
   readonly #maxValueChars: number;
+  readonly #maxDepth: number;
   #text = '';
   #pos = 0;
   #state = State.Root;
@@ -81,6 +97,10 @@ export class JsonMemberScanner {
   #valueStart = 0;
   #scanPos = 0;
   #depth = 0;
+  /** How deep the value being scanned may nest: MAX_DEPTH less the levels above it. */
+  #depthLeft = 0;
+  /** Arrays and objects opened so far in the value being scanned. */
+  #opened = 0;
   #inString = false;
   /**
    * Items whose text is complete and not yet parsed: start and end offsets in `#text`, in pairs, and the index of
@@ -93,10 +113,16 @@ export class JsonMemberScanner {
   #guessed = 0;
   #missed = 0;
 
-  constructor(arrayKeys: Iterable<string>, handlers: ScannerHandlers, maxValueChars = MAX_VALUE_CHARS) {
+  constructor(
+    arrayKeys: Iterable<string>,
+    handlers: ScannerHandlers,
+    maxValueChars = MAX_VALUE_CHARS,
+    maxDepth = MAX_DEPTH,
+  ) {
     this.#arrayKeys = new Set(arrayKeys);
     this.#handlers = handlers;
     this.#maxValueChars = maxValueChars;
+    this.#maxDepth = maxDepth;
   }
 
   write(text: string): void {
@@ -263,6 +289,9 @@ export class JsonMemberScanner {
     this.#valueStart = this.#pos;
     this.#scanPos = this.#pos;
     this.#depth = 0;
+    // An item sits in the top-level object's array (two levels), a member or a key in the object (one).
+    this.#depthLeft = this.#maxDepth - (state === State.Item ? 2 : 1);
+    this.#opened = 0;
     this.#inString = false;
     this.#state = state;
     return true;
@@ -278,7 +307,7 @@ export class JsonMemberScanner {
         : first === QUOTE
           ? this.#scanString()
           : this.#scanPrimitive();
-    if (end < 0 && text.length - this.#valueStart > this.#maxValueChars) {
+    if ((end < 0 ? text.length : end) - this.#valueStart > this.#maxValueChars) {
       this.#fail(this.#valueStart, `a JSON value longer than ${this.#maxValueChars} characters`);
     }
     return end;
@@ -313,6 +342,8 @@ export class JsonMemberScanner {
       i = close + 1;
     }
     let depth = this.#depth;
+    const depthLeft = this.#depthLeft;
+    let opened = this.#opened;
     for (; i < length; i++) {
       const c = text.charCodeAt(i);
       if (c === QUOTE) {
@@ -324,14 +355,26 @@ export class JsonMemberScanner {
         }
         i = close;
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-        depth++;
+        if (++depth > depthLeft || ++opened > MAX_CONTAINERS) this.#tooBig(i, depth > depthLeft);
       } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) {
         return i + 1;
       }
     }
     this.#depth = depth;
+    this.#opened = opened;
     this.#scanPos = length;
     return -1;
+  }
+
+  /** Stops at the bracket at `at`, which nests too deep or opens one container too many. */
+  #tooBig(at: number, deep: boolean): never {
+    this.#fail(
+      at,
+      deep
+        ? `JSON nested deeper than ${this.#maxDepth} levels`
+        : `more than ${MAX_CONTAINERS} arrays and objects in one JSON value`,
+      true,
+    );
   }
 
   #scanString(): number {
@@ -397,13 +440,18 @@ export class JsonMemberScanner {
     }
   }
 
-  #fail(at: number, message: string): never {
+  /** Stops the file at `at`: JSON that is not valid, or (`limit`) valid but beyond what a location file holds. */
+  #fail(at: number, message: string, limit = false): never {
     // The items before the fault are handed over first (or the first bad one among them fails instead).
     this.#flushItems();
     this.#countLines(at);
     const line = this.#droppedLines + 1;
     const column = at - this.#droppedLineStart + 1;
-    throw new UnreadableFileError(`not valid JSON at line ${line}, column ${column}: ${message}`);
+    throw new UnreadableFileError(
+      limit
+        ? `${message} at line ${line}, column ${column}: not a location file`
+        : `not valid JSON at line ${line}, column ${column}: ${message}`,
+    );
   }
 }
 

@@ -1,9 +1,18 @@
 import { parse as parseJsonSecurely } from 'secure-json-parse';
+import { jsonShapeProblem } from '../json-shape.js';
 import type { Result } from '../point.js';
 
-/** A body or batch beyond what the endpoint accepts; answered 413 with this message. */
+/** A body or batch beyond what the endpoint accepts; answered 413 with this message, or naming `maxBytes`. */
 export class BatchTooLargeError extends Error {
   override name = 'BatchTooLargeError';
+
+  constructor(
+    message: string,
+    /** The byte limit passed, when that is what was passed (the HTTP answer names it and the route). */
+    readonly maxBytes?: number,
+  ) {
+    super(message);
+  }
 }
 
 export interface NdjsonLimits {
@@ -18,6 +27,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** One NDJSON line as a value, or why it is not one (field `body`, like a whole PUT /location body). */
 function parseLine(bytes: Buffer): Result<unknown> | null {
+  // Nesting and size bounded before the parser builds anything, as for a whole JSON body.
+  const shape = jsonShapeProblem(bytes);
+  if (shape !== null) return { ok: false, errors: [{ field: 'body', message: shape }] };
   let text: string;
   try {
     text = utf8.decode(bytes).trim();
@@ -87,7 +99,7 @@ export async function* ndjsonRecords(
         : Buffer.from(piece.buffer, piece.byteOffset, piece.length);
     total += chunk.length;
     if (total > limits.maxBytes)
-      throw new BatchTooLargeError(`The body is larger than ${limits.maxBytes} bytes.`);
+      throw new BatchTooLargeError(`The body is larger than ${limits.maxBytes} bytes.`, limits.maxBytes);
     for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE)) {
       line.push(chunk.subarray(0, end));
       const record = line.take();

@@ -17,6 +17,11 @@ const CONFLICT_CODES = new Set([
 const UNAVAILABLE_CLASSES = new Set([
   '08', // connection exception
   '53', // insufficient resources: disk full, out of memory, too many connections
+  // The server refusing this connection, which the operator fixes outside Locus; until then every instance
+  // answers 503 and fails /readyz rather than 500 with a stack, and the pool connects once it is fixed.
+  '28', // invalid authorization: no such role (28000), wrong password (28P01), pg_hba.conf refuses
+  '3D', // invalid catalog name: no such database (3D000), e.g. dropped or not created yet
+  '57', // operator intervention: shutting down, starting up (57P03), database dropped (57P04), cancelled
 ]);
 
 const UNAVAILABLE_CODES = new Set([
@@ -25,6 +30,10 @@ const UNAVAILABLE_CODES = new Set([
   '57P02', // crash_shutdown: another backend crashed and the server is resetting
   '57P03', // cannot_connect_now: the server is starting up or recovering
   '57014', // query_canceled: a statement_timeout set by the operator, or pg_cancel_backend()
+  // object_not_in_prerequisite_state: what connecting answers while ALTER DATABASE … ALLOW_CONNECTIONS false
+  // (or CONNECTION LIMIT 0) holds; none of Locus's statements can raise it otherwise. Not the whole class 55:
+  // 55006 object_in_use, say, would be a bug of ours.
+  '55000',
   '55P03', // lock_not_available: a lock_timeout set by the operator
   '25006', // read_only_sql_transaction: connected to a standby, e.g. mid-failover
   '58030', // io_error

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeParentDirectory } from './sqlite-directory.js';
+import { checkSharedMemoryWritable, type DatabaseFileIdentities } from './sqlite-files.js';
 import type { MinuteSums } from '../minutes.js';
 import type { UpsertParams } from './sqlite-ingest.js';
 import { migrate } from './sqlite-migrations.js';
@@ -13,6 +13,11 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Commit on a separate thread (files only; the default). False commits on the calling thread. */
   writerThread?: boolean;
+  /**
+   * The files as the first connection found them (sqlite-files.ts), for the writer thread to check against: set
+   * by the store, not by callers.
+   */
+  files?: DatabaseFileIdentities;
 }
 
 /** What the connection actually runs with, as SQLite reports it; for startup logs and tests. */
@@ -78,7 +83,11 @@ export function openDatabase(
   options: SqliteStoreOptions,
   role: 'first' | 'writer' = 'first',
 ): Database.Database {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  if (options.path !== ':memory:') {
+    makeParentDirectory(options.path);
+    // A -shm left immutable would be mapped and its first write a SIGBUS: refuse it with one line instead.
+    checkSharedMemoryWritable(options.path);
+  }
   const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
   try {
     // WAL lets readers proceed while a batch commits; FULL also syncs the WAL on every commit, so a resolved

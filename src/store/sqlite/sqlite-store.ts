@@ -11,6 +11,12 @@ import {
   type SqliteStoreOptions,
   type Statements,
 } from './sqlite-db.js';
+import {
+  checkDatabaseFiles,
+  checkSharedMemoryWritable,
+  recordDatabaseFiles,
+  type DatabaseFileIdentities,
+} from './sqlite-files.js';
 import { SqliteTokenStore } from './sqlite-tokens.js';
 import { ThreadWriter } from './sqlite-writer-client.js';
 import {
@@ -42,16 +48,41 @@ export class SqliteStore implements Store {
   /** Ingest on a writer thread for a file; in process for :memory:, which no other connection can see. */
   readonly #writer: ThreadWriter | IngestBatch;
   readonly tokens: TokenStore;
+  /** The file's path; null for :memory:, which has no files to lose. */
+  readonly #file: string | null;
+  /** The files as this connection opened them (sqlite-files.ts). */
+  readonly #files: DatabaseFileIdentities;
 
   constructor(options: SqliteStoreOptions) {
     // This connection applies the migrations before the writer opens its own, and then serves the reads.
     this.#db = mappingErrors(() => openDatabase(options));
+    this.#file = options.path === ':memory:' ? null : options.path;
+    // In WAL mode, after the migrations' reads and writes: the -wal and -shm exist and stay while it is open.
+    this.#files = this.#file === null ? [] : recordDatabaseFiles(this.#file);
     this.#statements = prepareStatements(this.#db);
-    this.tokens = new SqliteTokenStore(this.#db);
-    this.#writer =
-      options.path === ':memory:' || options.writerThread === false
-        ? createIngestBatch(this.#db, this.#statements)
-        : new ThreadWriter(options);
+    this.tokens = new SqliteTokenStore(this.#db, () => this.#canRead());
+    if (options.path === ':memory:' || options.writerThread === false) {
+      const batch = createIngestBatch(this.#db, this.#statements);
+      this.#writer = (points) => {
+        this.#canRead();
+        const outcomes = batch(points);
+        this.#canWrite();
+        return outcomes;
+      };
+    } else {
+      this.#writer = new ThreadWriter({ ...options, files: this.#files });
+    }
+  }
+
+  /** Before a read: the -shm can be written (reading writes to it too). See sqlite-files.ts. */
+  #canRead(): void {
+    // Closed, the call fails as any use of a closed connection does; its files may be gone by then (the -wal).
+    if (this.#file !== null && this.#db.open) checkSharedMemoryWritable(this.#file);
+  }
+
+  /** Before and after a write, and for health: the files are still the ones at the path, and the -shm writable. */
+  #canWrite(): void {
+    if (this.#file !== null && this.#db.open) checkDatabaseFiles(this.#file, this.#files);
   }
 
   ingest(points: readonly Point[]): Promise<IngestOutcome[]> {
@@ -59,9 +90,11 @@ export class SqliteStore implements Store {
     const writer = this.#writer;
     if (!(writer instanceof ThreadWriter)) return settle(() => writer(points));
     if (points.length > QUICK_RESEND_CHECK_MAX_POINTS) return writer.ingest(points);
-    return settle(() => this.#allCommitted(points)).then((resent) =>
-      resent ? points.map(() => DUPLICATE) : writer.ingest(points),
-    );
+    return settle(() => {
+      // A duplicate is answered 200 too: not from files that will not be there after a restart.
+      this.#canWrite();
+      return this.#allCommitted(points);
+    }).then((resent) => (resent ? points.map(() => DUPLICATE) : writer.ingest(points)));
   }
 
   /**
@@ -76,19 +109,29 @@ export class SqliteStore implements Store {
   }
 
   users(): Promise<UserSummary[]> {
-    return settle(() => this.#statements.users.all());
+    return settle(() => {
+      this.#canRead();
+      return this.#statements.users.all();
+    });
   }
 
   minutes(userId: string, range: MinuteRange, page: PageRequest): Promise<MinutePage | null> {
-    return settle(() => this.#minutePage(userId, range, page));
+    return settle(() => {
+      this.#canRead();
+      return this.#minutePage(userId, range, page);
+    });
   }
 
   pruneDedupeKeys(beforeMs: number): Promise<number> {
-    return settle(() => this.#statements.pruneDedupeKeys.run(beforeMs).changes);
+    return settle(() => {
+      this.#canWrite();
+      return this.#statements.pruneDedupeKeys.run(beforeMs).changes;
+    });
   }
 
   health(): Promise<void> {
     return settle(() => {
+      this.#canWrite();
       this.#statements.health.get();
     });
   }

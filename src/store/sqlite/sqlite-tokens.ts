@@ -27,8 +27,11 @@ export class SqliteTokenStore implements TokenStore {
   readonly #byHash: Database.Statement<[string], TokenRow>;
   readonly #all: Database.Statement<[], TokenRow>;
   readonly #revoke: Database.Statement<[number, string]>;
+  /** Runs before each use of the connection and throws when it must not be used (sqlite-files.ts). */
+  readonly #guard: () => void;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, guard: () => void = () => {}) {
+    this.#guard = guard;
     this.#insert = db.prepare<NewToken>(`
       INSERT INTO tokens (id, hash, user_id, scope, label, created_ms, revoked_ms)
       VALUES (@id, @hash, @userId, @scope, @label, @createdMs, NULL)`);
@@ -41,6 +44,7 @@ export class SqliteTokenStore implements TokenStore {
 
   create(token: NewToken): Promise<TokenRecord> {
     return settle(() => {
+      this.#guard();
       this.#insert.run(token);
       const { id, userId, scope, label, createdMs } = token;
       return { id, userId, scope, label, createdMs, revokedMs: null };
@@ -49,16 +53,23 @@ export class SqliteTokenStore implements TokenStore {
 
   findByHash(hash: string): Promise<TokenRecord | null> {
     return settle(() => {
+      this.#guard();
       const row = this.#byHash.get(hash);
       return row ? tokenRecord(row) : null;
     });
   }
 
   list(): Promise<TokenRecord[]> {
-    return settle(() => this.#all.all().map(tokenRecord));
+    return settle(() => {
+      this.#guard();
+      return this.#all.all().map(tokenRecord);
+    });
   }
 
   revoke(id: string, atMs: number): Promise<boolean> {
-    return settle(() => this.#revoke.run(atMs, id).changes > 0);
+    return settle(() => {
+      this.#guard();
+      return this.#revoke.run(atMs, id).changes > 0;
+    });
   }
 }

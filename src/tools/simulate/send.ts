@@ -7,6 +7,8 @@ export interface SendOptions {
   mode: SendMode;
   batchSize: number;
   concurrency: number;
+  /** Sent as `Authorization: Bearer TOKEN`. */
+  token?: string;
   /** Called after every request with the number of rows answered so far. */
   onProgress?: (rowsDone: number) => void;
 }
@@ -23,6 +25,18 @@ export interface SendReport {
   elapsedMs: number;
   /** One per request. */
   latenciesMs: number[];
+  /** Set when the server refused the token (401) or its rights (403): the replay stopped there. */
+  refused: { status: number; problem: string } | null;
+}
+
+/** The server said no to the credentials: sending the rest would only get the same answer (and a 429). */
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: string,
+  ) {
+    super(`HTTP ${status}`);
+  }
 }
 
 interface Tally {
@@ -48,16 +62,38 @@ function emptyReport(): SendReport {
     failures: new Map(),
     elapsedMs: 0,
     latenciesMs: [],
+    refused: null,
   };
+}
+
+/** The request headers: JSON, and the token when there is one. */
+export function requestHeaders(token: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  return headers;
+}
+
+async function problemText(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const problem = JSON.parse(text) as { detail?: unknown; title?: unknown };
+    const words = [problem.title, problem.detail].filter((w) => typeof w === 'string');
+    return words.join(' ');
+  } catch {
+    return text.slice(0, 200);
+  }
 }
 
 async function request(options: SendOptions, rows: readonly SimRow[]): Promise<Tally> {
   const single = options.mode === 'put';
   const response = await fetch(`${options.api}/${single ? 'location' : 'locations'}`, {
     method: single ? 'PUT' : 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: requestHeaders(options.token),
     body: JSON.stringify(single ? rows[0] : rows),
   });
+  if (response.status === 401 || response.status === 403) {
+    throw new Refused(response.status, await problemText(response));
+  }
   const none = { stored: 0, duplicates: 0, rejected: 0, errors: 0 };
   if (response.status === 400 && single) {
     await response.body?.cancel();
@@ -85,7 +121,7 @@ export function describeFailure(error: unknown): string {
 
 async function sendLane(lane: readonly SimRow[], options: SendOptions, report: SendReport): Promise<void> {
   const step = options.mode === 'put' ? 1 : options.batchSize;
-  for (let start = 0; start < lane.length; start += step) {
+  for (let start = 0; start < lane.length && report.refused === null; start += step) {
     const rows = lane.slice(start, start + step);
     const began = performance.now();
     try {
@@ -94,6 +130,10 @@ async function sendLane(lane: readonly SimRow[], options: SendOptions, report: S
       report.duplicates += tally.duplicates;
       report.rejected += tally.rejected;
     } catch (error) {
+      if (error instanceof Refused) {
+        report.refused ??= { status: error.status, problem: error.problem };
+        return;
+      }
       report.errors += rows.length;
       const kind = describeFailure(error);
       report.failures.set(kind, (report.failures.get(kind) ?? 0) + rows.length);

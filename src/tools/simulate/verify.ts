@@ -7,12 +7,18 @@ interface Page {
 
 const FIELDS = ['samples', 'lat', 'long', 'accuracy', 'speed'] as const;
 
-async function fetchMinutes(api: string, userId: string): Promise<ExpectedMinute[] | string> {
+async function fetchMinutes(
+  api: string,
+  userId: string,
+  headers: Record<string, string>,
+): Promise<ExpectedMinute[] | string> {
   const minutes: ExpectedMinute[] = [];
   let cursor: string | null = null;
   do {
     const query: string = `limit=10000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const response = await fetch(`${api}/users/${encodeURIComponent(userId)}/locations?${query}`);
+    const response = await fetch(`${api}/users/${encodeURIComponent(userId)}/locations?${query}`, {
+      headers,
+    });
     if (response.status !== 200) return `GET locations of ${userId}: HTTP ${response.status}`;
     const page = (await response.json()) as Page;
     minutes.push(...page.locations);
@@ -50,10 +56,12 @@ export function compareMinutes(
 export async function verifyAgainstApi(
   api: string,
   expected: Map<string, ExpectedMinute[]>,
+  token?: string,
 ): Promise<string[]> {
   const differences: string[] = [];
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
   for (const [userId, minutes] of expected) {
-    const actual = await fetchMinutes(api, userId);
+    const actual = await fetchMinutes(api, userId, headers);
     if (typeof actual === 'string') differences.push(actual);
     else differences.push(...compareMinutes(userId, minutes, actual));
   }

@@ -58,11 +58,11 @@ export function invalid(
 function ingestErrorHandler(deps: LocusDeps) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     if (error instanceof BatchTooLargeError) {
-      sendProblem(reply, problem('body-too-large', error.message));
+      sendProblem(reply, toProblem(error, request));
       return;
     }
     // A body that cannot be read or fails the route's schema is a point refused, like one the composer refuses.
-    const answer = toProblem(error);
+    const answer = toProblem(error, request);
     if (answer.status === 400) deps.metrics.countRejectedPoint('http', answer.errors ?? []);
     errorHandler(error, request, reply);
   };

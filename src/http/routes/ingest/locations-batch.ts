@@ -59,7 +59,7 @@ export async function registerBatchRoutes(app: LocusApp, deps: LocusDeps): Promi
       async (request: FastifyRequest, payload: IncomingMessage) => {
         // Fastify enforces bodyLimit only on bodies it buffers; this one is streamed, so the reader counts the bytes.
         if (Number(request.headers['content-length']) > MAX_BATCH_BYTES)
-          throw new BatchTooLargeError(`The body is larger than ${MAX_BATCH_BYTES} bytes.`);
+          throw new BatchTooLargeError(`The body is larger than ${MAX_BATCH_BYTES} bytes.`, MAX_BATCH_BYTES);
         return readNdjsonLines(payload);
       },
     );

@@ -37,6 +37,7 @@ export async function registerOsmAndRoutes(app: LocusApp, deps: LocusDeps): Prom
     ingestRoute(scope, deps, {
       method: ['GET', 'POST'],
       url: '/osmand',
+      bodyLimit: MAX_POINT_BODY_BYTES,
       schema: {
         summary: 'OsmAnd / GPSLogger custom URL',
         description:

@@ -23,26 +23,32 @@ export interface LiveFeedOptions extends Partial<AuthFlags> {
   /** How often an idle feed sends a comment so proxies keep it open. Default 15,000 ms. */
   heartbeatMs?: number;
   /**
-   * How long a stream opened with a token lasts before the server ends it, so that the browser's reconnect shows
-   * the token again and a revoked one is refused. The token cache's lifetime; default 30,000 ms.
+   * The longest a stream opened with a token lasts before the server ends it, so that the browser's reconnect shows
+   * the token again and a revoked one is refused. The token cache's lifetime; default 30,000 ms. A stream ends
+   * sooner when the cache entry its token was checked from expires first.
    */
   tokenStreamMaxMs?: number;
+  /** The clock of the token cache (the app's clock). Default Date.now. */
+  now?: () => number;
 }
 
 interface FeedTiming {
   intervalMs: number;
   heartbeatMs: number;
   tokenStreamMaxMs: number;
+  now: () => number;
 }
 
 function usersEvent(users: UserSummary[]): string {
   return `event: users\ndata: ${JSON.stringify(userList(users))}\n\n`;
 }
 
-/** An open stream, the users it may see, and the last event it was sent. */
+/** An open stream, the users it may see, the last event it was sent, and when its token check runs out. */
 interface Client {
   access: Access;
   last: string;
+  /** On the feed's clock; null for a stream without a token (authentication off). */
+  endsMs: number | null;
 }
 
 /** The open event streams, and the one poller they share; each stream sees only the users its token may read. */
@@ -61,20 +67,28 @@ class LiveFeed {
     this.#log = log;
   }
 
-  /** A new stream, starting with the current user list; it leaves the feed when ended. */
-  async open(access: Access): Promise<PassThrough> {
+  /**
+   * A new stream, starting with the current user list; it leaves the feed when ended. `untilMs` is when the token
+   * check behind `access` runs out (the end of its cache entry), null when no token was checked.
+   */
+  async open(access: Access, untilMs: number | null): Promise<PassThrough> {
     const event = usersEvent(visibleTo(access, await this.#store.users()));
     const stream = new PassThrough();
     // A browser reconnects after `retry` ms when the connection drops (a restart, a proxy timeout).
     stream.write(`retry: 3000\n${event}`);
+    let endsMs: number | null = null;
     if (access.tokenId !== null) {
       // A token is checked when a stream opens, not while it runs: ending the stream makes the browser reconnect
-      // and show its token again, so a revoked token loses the feed as it loses every other request.
-      const expiry = setTimeout(() => stream.end(), this.#timing.tokenStreamMaxMs).unref();
+      // and show its token again, so a revoked token loses the feed as it loses every other request. The stream
+      // ends when the cache entry it was opened from expires (its lookup's time plus the cache time, not the
+      // stream's opening time plus the cache time), so no feed outlives a revocation by more than the cache time.
+      const now = this.#timing.now();
+      endsMs = Math.min(untilMs ?? Infinity, now + this.#timing.tokenStreamMaxMs);
+      const expiry = setTimeout(() => this.#end(stream), Math.max(0, endsMs - now)).unref();
       stream.once('close', () => clearTimeout(expiry));
     }
     stream.once('close', () => this.#remove(stream));
-    this.#clients.set(stream, { access, last: event });
+    this.#clients.set(stream, { access, last: event, endsMs });
     this.#poller ??= setInterval(() => this.#poll(), this.#timing.intervalMs).unref();
     this.#heartbeat ??= setInterval(
       () => this.#broadcast(': keep-alive\n\n'),
@@ -90,6 +104,23 @@ class LiveFeed {
     this.#stop();
   }
 
+  /** Ends a stream and stops writing to it. */
+  #end(stream: PassThrough): void {
+    this.#remove(stream);
+    stream.end();
+  }
+
+  /**
+   * Ends the streams whose token check has run out on the feed's clock. The timer set at opening does so on time;
+   * this also honours a clock that jumps ahead of the timers (a suspended machine, a test's clock).
+   */
+  #endExpired(): void {
+    const now = this.#timing.now();
+    for (const [stream, client] of this.#clients) {
+      if (client.endsMs !== null && client.endsMs <= now) this.#end(stream);
+    }
+  }
+
   #remove(stream: PassThrough): void {
     this.#clients.delete(stream);
     if (this.#clients.size === 0) this.#stop();
@@ -103,7 +134,8 @@ class LiveFeed {
   }
 
   #poll(): void {
-    if (this.#polling) return; // a slow store must not pile up queries
+    this.#endExpired();
+    if (this.#polling || this.#clients.size === 0) return; // a slow store must not pile up queries
     this.#polling = true;
     this.#store
       .users()
@@ -124,6 +156,7 @@ class LiveFeed {
   }
 
   #broadcast(text: string): void {
+    this.#endExpired();
     for (const stream of this.#clients.keys()) stream.write(text);
   }
 }
@@ -135,6 +168,7 @@ export function registerLiveFeed(app: LocusApp, options: LiveFeedOptions): void 
       intervalMs: options.liveIntervalMs ?? 2_000,
       heartbeatMs: options.heartbeatMs ?? 15_000,
       tokenStreamMaxMs: options.tokenStreamMaxMs ?? DEFAULT_TOKEN_CACHE_TTL_MS,
+      now: options.now ?? Date.now,
     },
     app.log,
   );
@@ -158,7 +192,7 @@ export function registerLiveFeed(app: LocusApp, options: LiveFeedOptions): void 
       },
     },
     async (request, reply) => {
-      const stream = await feed.open(accessOf(request));
+      const stream = await feed.open(accessOf(request), request.accessUntilMs);
       return reply
         .header('content-type', 'text/event-stream; charset=utf-8')
         .header('cache-control', 'no-cache')

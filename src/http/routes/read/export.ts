@@ -178,9 +178,9 @@ export async function sendExport(
 export function rangeFromQuery(query: { from?: string; to?: string }): MinuteRange | Problem {
   const fromMs = query.from === undefined ? undefined : (parseInstant(query.from) ?? undefined);
   const toMs = query.to === undefined ? undefined : (parseInstant(query.to) ?? undefined);
-  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) {
-    return problem('invalid-parameter', 'The range is empty.', [
-      { field: 'to', message: 'must be after from' },
+  if (fromMs !== undefined && toMs !== undefined && toMs < fromMs) {
+    return problem('invalid-parameter', 'The range ends before it starts.', [
+      { field: 'to', message: 'must not be before from' },
     ]);
   }
   return { fromMs, toMs };

@@ -137,11 +137,12 @@ export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
           ]),
         );
       }
-      if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) {
+      // Half-open, [from, to): from=X&to=X is a valid range with nothing in it (200, no rows); only to < from is wrong.
+      if (fromMs !== undefined && toMs !== undefined && toMs < fromMs) {
         return sendProblem(
           reply,
-          problem('invalid-parameter', 'The range is empty.', [
-            { field: 'to', message: 'must be after from' },
+          problem('invalid-parameter', 'The range ends before it starts.', [
+            { field: 'to', message: 'must not be before from' },
           ]),
         );
       }

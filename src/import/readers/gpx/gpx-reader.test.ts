@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UnreadableFileError, type ImportRecord } from '../../types.js';
-import { plainDecimal, readGpx } from './gpx-reader.js';
+import { MAX_GPX_UNTAGGED_CHARS, MAX_GPX_VALUE_CHARS, plainDecimal, readGpx } from './gpx-reader.js';
 import { fixture, offsetsThatDiffer, readChunks, splitAt } from '../../../../test/support/reader-testing.js';
 
 function fix(item: number, fields: Omit<RawFix, 'user_id'>): ImportRecord {
@@ -202,5 +202,84 @@ describe('plainDecimal', () => {
       ),
       { numRuns: 20000 },
     );
+  });
+});
+
+describe('readGpx bounds', () => {
+  const HEAD = '<gpx><trk><trkseg><trkpt lat="1" lon="2"><time>2017-01-01T18:05:12Z</time></trkpt>\n';
+  const POINT0 = fix(0, { timestamp: '2017-01-01T18:05:12Z', lat: 1, long: 2, accuracy: null, speed: null });
+
+  it(`stops at a kept value longer than ${MAX_GPX_VALUE_CHARS} characters, text or CDATA, without holding it`, async () => {
+    const piece = 'x'.repeat(8192);
+    for (const [open, body] of [
+      ['<trkpt lat="3" lon="4"><time>', piece],
+      ['<trkpt lat="3" lon="4"><time><![CDATA[', piece],
+      ['<trkpt lat="3" lon="4"><extensions><speed>', piece],
+      ['<trkpt lat="3" lon="4"><time>', `${piece}<b/>`],
+    ] as const) {
+      // 200 pieces of 8 KiB: 1.6 MB, stopped after the first 64 KiB.
+      const outcome = await readChunks(
+        readGpx,
+        [HEAD, open, ...Array.from({ length: 200 }, () => body)],
+        'me',
+      );
+      assert.deepEqual(outcome.records, [POINT0], open);
+      assert.ok(outcome.error instanceof UnreadableFileError, open);
+      const field = open.includes('speed') ? 'speed' : 'time';
+      assert.match(
+        outcome.error.message,
+        new RegExp(`^a <${field}> longer than 64 KiB, at line 2, column \\d+: not a GPX value$`),
+        open,
+      );
+    }
+  });
+
+  it(`stops after ${MAX_GPX_UNTAGGED_CHARS / 1024 / 1024} MiB without a tag: a comment, an attribute, text`, async () => {
+    const mib = 'y'.repeat(1024 * 1024);
+    const count = MAX_GPX_UNTAGGED_CHARS / mib.length + 1;
+    for (const open of ['<!--', '<trkpt lat="3" lon="4" note="', '<desc>']) {
+      const outcome = await readChunks(
+        readGpx,
+        [HEAD, open, ...Array.from({ length: count }, () => mib)],
+        'me',
+      );
+      assert.deepEqual(outcome.records, [POINT0], open);
+      assert.ok(outcome.error instanceof UnreadableFileError, open);
+      assert.match(
+        outcome.error.message,
+        /^more than 16 MiB of text, comment or attribute without a tag, at line 2, column \d+: not a GPX file$/,
+        open,
+      );
+    }
+  });
+
+  it('reads a file of many points in 64 KiB pieces, values cut anywhere, with no bound reached', async () => {
+    const points = Array.from(
+      { length: 8000 },
+      (_, i) =>
+        `<trkpt lat="1.${i}" lon="2"><time>2017-01-01T18:05:12Z</time>` +
+        `<extensions><x:speed>${i}</x:speed></extensions></trkpt>\n`,
+    );
+    const text = `<gpx><trk><trkseg>\n${points.join('')}</trkseg></trk></gpx>`;
+    for (const size of [65_536, 65_537, 100_003]) {
+      const chunks = Array.from({ length: Math.ceil(text.length / size) }, (_, i) =>
+        text.slice(i * size, (i + 1) * size),
+      );
+      const outcome = await readChunks(readGpx, chunks, 'me');
+      assert.equal(outcome.error, undefined, `${size}: ${String(outcome.error)}`);
+      assert.equal(outcome.records.length, points.length);
+    }
+  });
+
+  it('reads long text it does not keep, and long comments, below the bounds', async () => {
+    const long = 'z'.repeat(MAX_GPX_VALUE_CHARS * 4);
+    const file = [
+      HEAD,
+      `<wpt lat="5" lon="6"><name>${long}</name><!--${long}--><desc><![CDATA[${long}]]></desc>`,
+      `<time>${'1'.repeat(MAX_GPX_VALUE_CHARS - 30)}</time></wpt></trkseg></trk></gpx>`,
+    ];
+    const outcome = await readChunks(readGpx, file, 'me');
+    assert.equal(outcome.error, undefined);
+    assert.equal(outcome.records.length, 2);
   });
 });

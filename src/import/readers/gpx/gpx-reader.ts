@@ -12,6 +12,12 @@
  *   null lets the engine average accuracy over the points that do carry it.
  * - Elevation, names and everything else are ignored. The files carry no user: --user is required.
  * - Text is read as UTF-8 (GPX files are; an `encoding` in the XML declaration is not honoured).
+ * - Bounds: a value the reader keeps (`<time>`, `<speed>`, `accuracy`) longer than 64 KiB, or more than 16 MiB of
+ *   input between two tags (text, a comment, CDATA, an attribute value, a DOCTYPE), stops the file. saxes holds the
+ *   text of a captured element, a comment, CDATA or an attribute whole until it ends, so a `.gpx.gz` of a few MB
+ *   with a gigabyte of text in one element would otherwise fill memory. Checked after each write, so at most one
+ *   input chunk (64 KiB in an import) beyond the bound is held; text in elements the reader ignores is not kept by
+ *   saxes at all, but it is bounded the same way, which no real GPX file comes near.
  */
 import type { Readable } from 'node:stream';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
@@ -23,6 +29,11 @@ const POINT_ELEMENTS = new Set(['trkpt', 'rtept', 'wpt']);
 const DECIMAL = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 const WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?$/;
 const SAXES_POSITION = /^(\d+):(\d+): ([^]*)$/;
+
+/** The longest value the reader keeps, in characters: a time or a number is under 40. */
+export const MAX_GPX_VALUE_CHARS = 64 * 1024;
+/** The most input, in characters, between two tags. */
+export const MAX_GPX_UNTAGGED_CHARS = 16 * 1024 * 1024;
 
 type Captured = 'time' | 'speed' | 'accuracy';
 
@@ -110,6 +121,13 @@ class GpxParser extends RecordParser {
   #captureDepth = 0;
   #text = '';
   #started = false;
+  /** saxes's position just after the last tag, open or close: the input since is held by saxes or skipped. */
+  #lastTag = 0;
+  /**
+   * Characters written to saxes. Its `position` is right only inside a handler: once `write` returns, it counts the
+   * chunk twice (its `chunkPosition` has moved on, and its index into the chunk is not yet reset).
+   */
+  #written = 0;
 
   constructor(user: string) {
     super();
@@ -120,6 +138,7 @@ class GpxParser extends RecordParser {
   }
 
   #open(tag: SaxesTagPlain): void {
+    this.#lastTag = this.#parser.position;
     const depth = ++this.#depth;
     const name = localName(tag.name);
     if (depth === 1 && name !== 'gpx')
@@ -161,10 +180,13 @@ class GpxParser extends RecordParser {
   };
 
   #append(text: string): void {
-    if (this.#capture !== null) this.#text += text;
+    if (this.#capture === null) return;
+    this.#text += text;
+    if (this.#text.length > MAX_GPX_VALUE_CHARS) this.#tooLong();
   }
 
   #close(): void {
+    this.#lastTag = this.#parser.position;
     const depth = this.#depth--;
     const point = this.#point;
     if (point === null) return;
@@ -184,6 +206,20 @@ class GpxParser extends RecordParser {
   write(text: string): void {
     if (!this.#started) this.#checkStart(text);
     this.#saxes(() => this.#parser.write(text));
+    this.#written += text.length;
+    const held = this.#written - this.#lastTag;
+    if (held > (this.#capture === null ? MAX_GPX_UNTAGGED_CHARS : MAX_GPX_VALUE_CHARS)) this.#tooLong();
+  }
+
+  /** Stops the file at a value or a stretch without tags beyond its bound (see the bounds above). */
+  #tooLong(): never {
+    const { line, column } = this.#parser;
+    const where = `line ${line}, column ${column}`;
+    throw new UnreadableFileError(
+      this.#capture === null
+        ? `more than ${MAX_GPX_UNTAGGED_CHARS / 1024 / 1024} MiB of text, comment or attribute without a tag, at ${where}: not a GPX file`
+        : `a <${this.#capture}> longer than ${MAX_GPX_VALUE_CHARS / 1024} KiB, at ${where}: not a GPX value`,
+    );
   }
 
   end(): void {
