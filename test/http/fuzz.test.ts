@@ -20,6 +20,14 @@ const anyValue = fc.oneof(
   fc.constantFrom('2017-02-30 12:00:00', '2017-01-01 24:00:01', '2017-03-12 02:30:00', '2017-11-05 01:30:00'),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString().replace('T', ' ').slice(0, 19)),
   fc.jsonValue(),
+  // Arrays and objects nested around the depth bound of JSON bodies (64 levels, issue #14): refused, never a crash.
+  fc
+    .tuple(fc.integer({ min: 1, max: 100 }), fc.boolean())
+    .map(([depth, objects]): unknown =>
+      JSON.parse(
+        objects ? '{"a":'.repeat(depth) + '1' + '}'.repeat(depth) : '['.repeat(depth) + ']'.repeat(depth),
+      ),
+    ),
 );
 
 /** User ids that one Unicode form or another of a valid id, or that break a user-id rule only by what they hold. */
