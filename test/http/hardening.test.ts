@@ -6,36 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { DEFAULT_OVERLOAD_LIMITS } from '../../src/http/plugins/overload.js';
 import { GroupCommitter } from '../../src/store/group-commit.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
-import { build, minutesOf, put } from '../support/app.js';
+import { build, minutesOf, put, stalledStore, until } from '../support/app.js';
 import { VALID_POINT } from '../support/points.js';
 import { assertProblem } from '../support/problem.js';
 
 // Long enough for the delay histogram to get samples: one without any reads as an unmeasurable (infinite) delay.
 const QUICK_SAMPLES = { maxPendingPoints: 100_000, maxEventLoopDelayMs: 50, sampleIntervalMs: 100 };
-
-/** A store whose commits wait until `release` is called: points pile up in the group commit's queue. */
-function stalledStore(base: Store): { store: Store; release: () => void; commits: () => number } {
-  let release = () => {};
-  let commits = 0;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const ingest: Store['ingest'] = (points) => {
-    commits++;
-    return gate.then(() => base.ingest(points));
-  };
-  const store = new Proxy(base, {
-    get: (target, property) => {
-      if (property === 'ingest') return ingest;
-      const value: unknown = Reflect.get(target, property);
-      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-    },
-  });
-  return { store, release, commits: () => commits };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await sleep(5);
-}
 
 function point(second: number) {
   return { ...VALID_POINT, timestamp: `2017-01-01 13:05:${String(second).padStart(2, '0')}` };

@@ -10,31 +10,8 @@ import { test } from 'node:test';
 import { buildApp } from '../../src/http/app.js';
 import { GroupCommitter } from '../../src/store/group-commit.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
+import { stalledStore, until } from '../support/app.js';
 import { VALID_POINT } from '../support/points.js';
-
-/** A store whose commits wait until `release` is called. */
-function stalledStore(base: Store): { store: Store; release: () => void; commits: () => number } {
-  let release = () => {};
-  let commits = 0;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const ingest: Store['ingest'] = (points) => {
-    commits++;
-    return gate.then(() => base.ingest(points));
-  };
-  const store = new Proxy(base, {
-    get: (target, property) => {
-      if (property === 'ingest') return ingest;
-      const value: unknown = Reflect.get(target, property);
-      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-    },
-  });
-  return { store, release, commits: () => commits };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await sleep(5);
-}
 
 /** The HTTP responses in `raw`, in order: status, headers (lower-case names) and body. */
 function responses(raw: string): Array<{ status: number; headers: Record<string, string>; body: string }> {

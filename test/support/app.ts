@@ -1,6 +1,7 @@
 /** The app under test: built on a fresh store per test, and the requests most tests send. */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import type { LocusApp } from '../../src/http/types.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -65,4 +66,28 @@ export async function seed(app: LocusApp): Promise<void> {
     }
   }
   await put(app, { ...VALID_POINT, user_id: 'b2' });
+}
+
+/** A store whose commits wait until `release` is called: points pile up in the group commit's queue. */
+export function stalledStore(base: Store): { store: Store; release: () => void; commits: () => number } {
+  let release = () => {};
+  let commits = 0;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const ingest: Store['ingest'] = (points) => {
+    commits++;
+    return gate.then(() => base.ingest(points));
+  };
+  const store = new Proxy(base, {
+    get: (target, property) => {
+      if (property === 'ingest') return ingest;
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+  return { store, release, commits: () => commits };
+}
+
+/** Resolves once `condition` holds, checking every 5 ms: waits on an event the test cannot await directly. */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(5);
 }
