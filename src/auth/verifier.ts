@@ -1,6 +1,7 @@
 import type { TokenStore } from '../store/store.js';
 import type { Access } from './access.js';
 import { hashToken } from './tokens.js';
+import { normalUserId } from '../schemas/ajv.js';
 
 export interface VerifierOptions {
   /**
@@ -156,6 +157,6 @@ export class TokenVerifier {
     if (record.scope === 'admin') return { tokenId: record.id, userId: null };
     // A user token always has a user (the schema checks it); without one it must not turn into an admin.
     // NFC, the form points are stored under (src/ingest/compose.ts), also for a token made before ids were normalised.
-    return record.userId === null ? null : { tokenId: record.id, userId: record.userId.normalize('NFC') };
+    return record.userId === null ? null : { tokenId: record.id, userId: normalUserId(record.userId) };
   }
 }

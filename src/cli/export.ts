@@ -9,6 +9,7 @@ import { missingDatabase, openStore, type DatabaseConfig } from '../store/backen
 import type { MinuteRange } from '../store/store.js';
 import type { MinuteReader } from '../export/minutes.js';
 import { flagIfGiven, loadConfigNamingFlags, usageError } from './usage.js';
+import { normalUserId } from '../schemas/ajv.js';
 
 // Declared here rather than imported from src/export, so that loading the CLI does not load the exporters.
 const FORMATS = ['geojson', 'csv', 'gpx'] as const;
@@ -57,7 +58,7 @@ export function exportCommand(io: ExportIo = {}): Command {
       const where = flags.out === undefined || flags.out === '-' ? 'stdout' : flags.out;
       (io.stderr ?? process.stderr).write(
         `locus export: wrote ${minutes.toLocaleString('en-US')} minute${minutes === 1 ? '' : 's'} of ` +
-          `${JSON.stringify(flags.user.normalize('NFC'))} to ${where}\n`,
+          `${JSON.stringify(normalUserId(flags.user))} to ${where}\n`,
       );
     });
 }
@@ -111,7 +112,7 @@ async function runExport(
   const store = await openStore(database);
   try {
     // Users are stored under their id in Unicode NFC (src/ingest/compose.ts): --user may name one in any form.
-    const user = flags.user.normalize('NFC');
+    const user = normalUserId(flags.user);
     const read = await openMinuteReader(store, user, range);
     if (!read) return command.error(`error: there is no data for user ${JSON.stringify(user)}`);
     const counted = countingFirstPass(read);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { DATABASE_URL_HELP } from '../config.js';
-import { isUserId } from '../schemas/ajv.js';
+import { isUserId, normalUserId } from '../schemas/ajv.js';
+import { MAX_USER_ID_LENGTH } from '../ingest/limits.js';
 import { openStore } from '../store/backends.js';
 import type { TokenRecord, TokenStore } from '../store/store.js';
 import { flagIfGiven, loadConfigNamingFlags, usageError } from './usage.js';
@@ -49,10 +50,10 @@ function checkUser(command: Command, flags: CreateFlags): string | null {
     usageError(command, 'error: an admin token is for every user: give --admin or --user, not both');
   if (flags.admin) return null;
   // The id in Unicode NFC, as points are stored under it (src/ingest/compose.ts); its length in code points.
-  const user = flags.user?.normalize('NFC');
+  const user = flags.user === undefined ? undefined : normalUserId(flags.user);
   if (user === undefined) return usageError(command, 'error: give --user <id> (or --admin for every user)');
   const length = [...user].length;
-  if (length === 0 || length > 128 || !isUserId(user))
+  if (length === 0 || length > MAX_USER_ID_LENGTH || !isUserId(user))
     usageError(
       command,
       'error: --user must be 1–128 characters with no control characters, no format or bidi characters, not . or ..',

@@ -103,7 +103,16 @@ export function toProblem(error: unknown, request?: FastifyRequest): Problem {
 }
 
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const body = toProblem(error, request);
+  return answerError(toProblem(error, request), error, request, reply);
+}
+
+/** Answers `body`, the problem `error` became, and logs it at the level its status calls for. */
+export function answerError(
+  body: Problem,
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   if (body.status === 503) request.log.warn({ err: error }, body.title);
   else if (body.status >= 500) request.log.error({ err: error }, body.title);
   else request.log.info({ problem: body.type, errors: body.errors }, body.title);

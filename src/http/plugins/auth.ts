@@ -15,6 +15,7 @@ import { ProblemSchema } from '../../schemas/problem.js';
 import type { TokenStore } from '../../store/store.js';
 import type { LocusApp } from '../types.js';
 import { problem, sendProblem } from '../problem.js';
+import { normalUserId } from '../../schemas/ajv.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -117,7 +118,7 @@ export function credentialsOf(request: FastifyRequest): Credentials | null {
  */
 function basicUserMatches(basicUser: string, access: Access): boolean {
   // User ids are compared in Unicode NFC, the form points are stored under (src/ingest/compose.ts).
-  const user = basicUser.normalize('NFC');
+  const user = normalUserId(basicUser);
   return access.userId === null || user === access.userId || access.userId.startsWith(`${user}/`);
 }
 

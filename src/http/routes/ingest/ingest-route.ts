@@ -1,10 +1,9 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyError, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { BatchTooLargeError } from '../../../ingest/apps/ndjson.js';
 import type { ItemError } from '../../../ingest/apps/fix.js';
 import type { IngestOutcome, Point } from '../../../ingest/point.js';
 import { COMMON_PROBLEMS, ProblemSchema, type Problem } from '../../../schemas/problem.js';
-import { errorHandler, toProblem } from '../../errors.js';
+import { answerError, toProblem } from '../../errors.js';
 import { authProblems, refuseForeignPoints } from '../../plugins/auth.js';
 import { problem, sendProblem } from '../../problem.js';
 import type { LocusApp, LocusDeps } from '../../types.js';
@@ -57,14 +56,10 @@ export function invalid(
 
 function ingestErrorHandler(deps: LocusDeps) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
-    if (error instanceof BatchTooLargeError) {
-      sendProblem(reply, toProblem(error, request));
-      return;
-    }
     // A body that cannot be read or fails the route's schema is a point refused, like one the composer refuses.
     const answer = toProblem(error, request);
     if (answer.status === 400) deps.metrics.countRejectedPoint('http', answer.errors ?? []);
-    errorHandler(error, request, reply);
+    answerError(answer, error, request, reply);
   };
 }
 

@@ -21,6 +21,7 @@ import type { MinuteRange, Store } from '../../../store/store.js';
 import type { LocusApp } from '../../types.js';
 import { authProblems, refuseForeignRead, type AuthFlags } from '../../plugins/auth.js';
 import { problem, sendProblem } from '../../problem.js';
+import { normalUserId } from '../../../schemas/ajv.js';
 
 export { EXPORT_FORMATS, type ExportFormat } from '../../../export/formats.js';
 
@@ -238,7 +239,7 @@ export function registerExportRoutes(app: LocusApp, deps: ExportDeps): void {
     },
     async (request, reply) => {
       // A user is stored under its id in Unicode NFC (src/ingest/compose.ts): a path may name it in any form.
-      const userId = request.params.user_id.normalize('NFC');
+      const userId = normalUserId(request.params.user_id);
       const refused = refuseForeignRead(request, reply, userId);
       if (refused) return refused;
       const range = rangeFromQuery(request.query);

@@ -7,6 +7,7 @@ import { accessOf, authProblems, refuseForeignRead, visibleTo } from '../../plug
 import type { UserSummary } from '../../../store/store.js';
 import { problem, sendProblem } from '../../problem.js';
 import { FormatQuerySchema, negotiateFormat, sendExport } from './export.js';
+import { normalUserId } from '../../../schemas/ajv.js';
 
 const Instant = (description: string) => Type.String({ format: 'date-time', description });
 
@@ -122,7 +123,7 @@ export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
     },
     async (request, reply) => {
       // A user is stored under its id in Unicode NFC (src/ingest/compose.ts): a path may name it in any form.
-      const userId = request.params.user_id.normalize('NFC');
+      const userId = normalUserId(request.params.user_id);
       const refused = refuseForeignRead(request, reply, userId);
       if (refused) return refused;
       const { from, to, limit, cursor, format } = request.query;
