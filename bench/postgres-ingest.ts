@@ -62,7 +62,7 @@ async function sqliteFile(points: Point[]): Promise<number> {
 }
 
 async function postgres(url: string, points: Point[], instances: number): Promise<number> {
-  await onDatabase(url, (client) => client.query('TRUNCATE dedupe_keys, minutes'));
+  await onDatabase(url, (client) => client.query('TRUNCATE dedupe_keys, minutes, user_totals'));
   const stores = await Promise.all(Array.from({ length: instances }, () => openPostgresStore({ url })));
   try {
     return await measure(stores, instances === 1 ? [points] : halves(points));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Bundles the dashboard (web/) into dist/web/: app.js, track-worker.js, app.css (Leaflet's and uPlot's styles
-// included, their images inlined) and index.html. Everything the page needs is in those files, so it runs
-// without any network but the Locus that serves it. Usage: node scripts/build-web.js [--outdir DIR] [--dev]
+// Bundles the dashboard (web/) into dist/web/: app.js, app.css (Leaflet's and uPlot's styles included, their
+// images inlined) and index.html. Everything the page needs is in those files, so it runs without any network but
+// the Locus that serves it. Usage: node scripts/build-web.js [--outdir DIR] [--dev]
 import { copyFile, mkdir } from 'node:fs/promises';
 import process from 'node:process';
 import { dirname, join, resolve } from 'node:path';
@@ -15,8 +15,7 @@ export async function buildWeb({ outdir = join(root, 'dist', 'web'), dev = false
   await mkdir(outdir, { recursive: true });
   await build({
     absWorkingDir: root,
-    // The page, and the worker that fetches and parses tracks off its main thread.
-    entryPoints: { app: 'web/main.ts', 'track-worker': 'web/track-worker.ts' },
+    entryPoints: { app: 'web/main.ts' },
     outdir,
     bundle: true,
     format: 'esm',

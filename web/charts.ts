@@ -2,16 +2,25 @@
  * Speed, accuracy and samples per minute: three uPlot charts on one time axis. The cursor is shared; a drag
  * across any of them zooms all three and reports the range (the map then shows that slice); a double click, or
  * `reset`, zooms out.
- * Each chart draws at most two points per pixel column (min/max per bin) of whatever range is shown, recomputed
- * on every zoom, so zooming in reveals every minute while 100,000 minutes still draw at once.
+ * The charts draw the points as the server merged them (about one per pixel, see zoom.ts): each is the mean of the
+ * minutes it stands for, and a zoom asks the page for finer points, down to single minutes.
  */
 import uPlot from 'uplot';
-import { minMaxSeries, type Series } from './downsample.js';
 import { formatCount } from './format.js';
-import { sliceIndices, trackLength, type Track } from './track.js';
+import {
+  chartSeries,
+  isExact,
+  samplesPerMinute,
+  sliceIndices,
+  trackLength,
+  trackMinutes,
+  type Track,
+} from './track.js';
 
 interface ChartSpec {
   key: 'speed' | 'accuracy' | 'samples';
+  /** The values drawn, one per point; NaN where none was reported. */
+  values(track: Track): ArrayLike<number>;
   title: string;
   unit: string;
   stroke: string;
@@ -20,9 +29,18 @@ interface ChartSpec {
 }
 
 const SPECS: readonly ChartSpec[] = [
-  { key: 'speed', title: 'Speed', unit: 'm/s', stroke: '#21918c', fill: 'rgba(33,145,140,0.12)', digits: 1 },
+  {
+    key: 'speed',
+    values: (t) => t.speed,
+    title: 'Speed',
+    unit: 'm/s',
+    stroke: '#21918c',
+    fill: 'rgba(33,145,140,0.12)',
+    digits: 1,
+  },
   {
     key: 'accuracy',
+    values: (t) => t.accuracy,
     title: 'Accuracy',
     unit: 'm',
     stroke: '#b45309',
@@ -31,6 +49,8 @@ const SPECS: readonly ChartSpec[] = [
   },
   {
     key: 'samples',
+    // A bucket's samples over its minutes: the same scale as a single minute's.
+    values: samplesPerMinute,
     title: 'Samples',
     unit: 'per minute',
     stroke: '#4338ca',
@@ -41,10 +61,15 @@ const SPECS: readonly ChartSpec[] = [
 
 const HEIGHT = 150;
 
+/** A value as the legend shows it; a bucket's mean samples per minute is rarely whole, and says so. */
+function formatValue(spec: ChartSpec, v: number): string {
+  return v.toFixed(Number.isInteger(v) ? 0 : Math.max(spec.digits, 1));
+}
+
 export interface ChartCallbacks {
   /** The user zoomed to [fromMs, toMs], or back out (null). */
   onZoom(range: [number, number] | null): void;
-  /** The cursor is on the minute nearest `ms`, or left the charts (null). */
+  /** The cursor is on the point nearest `ms`, or left the charts (null). */
   onHover(ms: number | null): void;
 }
 
@@ -94,9 +119,8 @@ export class Charts {
     this.#render(view);
   }
 
-  /** Back to the whole of the loaded range. */
+  /** Back to the whole of the loaded range: the page answers with that range's track (setTrack). */
   reset(): void {
-    this.#render(null);
     this.#callbacks.onZoom(null);
   }
 
@@ -110,34 +134,37 @@ export class Charts {
     if (!track) return;
     this.#view = view;
     const [start, end] = view ? sliceIndices(track, view[0], view[1]) : [0, trackLength(track)];
-    // One x range for all three: each chart's bins pick their own minutes, so their data ends differ slightly.
-    const first = track.minuteMs[start];
-    const last = track.minuteMs[end - 1];
+    const first = track.timeMs[start];
+    const last = track.timeMs[end - 1];
     const range = view ?? (first === undefined || last === undefined ? null : [first, last]);
     for (const { spec, plot, figure } of this.#plots) {
-      const bins = Math.max(50, Math.floor(plot.width));
-      const series: Series = minMaxSeries(track.minuteMs, track[spec.key], start, end, bins);
-      plot.setData(series);
+      plot.setData(chartSeries(track, spec.values(track), start, end));
       if (range && range[1] > range[0]) plot.setScale('x', { min: range[0] / 1000, max: range[1] / 1000 });
       figure.setAttribute('aria-label', this.#describe(spec, track, start, end));
     }
   }
 
+  /** The chart in words: what it covers, its mean and its highest value. */
   #describe(spec: ChartSpec, track: Track, start: number, end: number): string {
+    const values = spec.values(track);
     let count = 0;
     let sum = 0;
     let max = -Infinity;
-    for (const v of track[spec.key].subarray(start, end)) {
+    for (let i = start; i < end; i++) {
+      const v = values[i]!;
       if (Number.isNaN(v)) continue;
       count += 1;
       sum += v;
       max = Math.max(max, v);
     }
     if (count === 0) return `${spec.title}: no values in this range`;
-    const mean = sum / count;
+    const minutes = formatCount(trackMinutes(track, start, end));
+    const per = isExact(track)
+      ? `per minute over ${minutes} minutes`
+      : `over ${minutes} minutes, in means of up to ${formatCount(track.bucketSeconds / 60)} minutes`;
     return (
-      `${spec.title} per minute over ${formatCount(end - start)} minutes: ` +
-      `mean ${mean.toFixed(spec.digits)}, maximum ${max.toFixed(spec.digits)} ${spec.unit}`
+      `${spec.title} ${per}: mean ${(sum / count).toFixed(spec.digits)}, ` +
+      `highest ${max.toFixed(spec.digits)} ${spec.unit}`
     );
   }
 
@@ -162,7 +189,7 @@ export class Charts {
           spanGaps: false,
           points: { show: false },
           paths: spec.key === 'samples' ? uPlot.paths.stepped?.({ align: 1 }) : undefined,
-          value: (_u, v) => (v === null ? '—' : `${v.toFixed(spec.digits)} ${spec.unit}`),
+          value: (_u, v) => (v === null ? '—' : `${formatValue(spec, v)} ${spec.unit}`),
         },
       ],
       axes: [

@@ -1,17 +1,13 @@
 /*
- * The track on a Leaflet map: a line through the minutes and a marker per minute, coloured and sized by speed.
- * Drawing is capped (MAX_MARKERS, MAX_LINE_VERTICES) however many minutes are loaded; the canvas renderer keeps
- * thousands of markers cheap, and Leaflet simplifies the line per zoom level.
+ * The track on a Leaflet map: a line through the points and a marker per point, coloured and sized by speed. A
+ * point is a minute, or the mean of a run of minutes when the server merged them: the page asks for about one
+ * point per pixel (zoom.ts), so every point is drawn; the canvas renderer keeps thousands of markers cheap.
  */
 import * as L from 'leaflet';
-import { strideIndices } from './downsample.js';
-import { formatCoordinate, formatMinute, formatNumber } from './format.js';
+import { formatCount, formatCoordinate, formatMinute, formatNumber } from './format.js';
 import { GraticuleLabels, GraticuleLayer } from './graticule.js';
 import { NO_SPEED, SPEED_CLASSES, speedClass } from './speed.js';
-import { reported, unwrapLongitudes, type Track } from './track.js';
-
-export const MAX_MARKERS = 2_500;
-export const MAX_LINE_VERTICES = 20_000;
+import { MINUTE_MS, reported, unwrapLongitudes, type Track } from './track.js';
 
 export interface MapConfig {
   tileUrl: string | null;
@@ -25,13 +21,21 @@ export interface MapStats {
   bounds: [[number, number], [number, number]] | null;
 }
 
-/** The text of a minute's tooltip; the same words serve screen readers through the marker's title. */
-export function minuteDescription(track: Track, i: number): string[] {
+/** The text of a point's tooltip; the same words serve screen readers through the marker's title. */
+export function pointDescription(track: Track, i: number): string[] {
   const speed = reported(track.speed[i]);
+  const minutes = track.minutes[i]!;
+  const start = formatMinute(track.startMs[i]!);
+  // A merged point says which minutes it stands for, and that its values are their means.
+  const merged = minutes > 1;
+  const label = (name: string) => (merged ? `Mean ${name.toLowerCase()}` : name);
   return [
-    `${formatMinute(track.minuteMs[i]!)} UTC`,
-    `Speed ${formatNumber(speed, 'm/s')} (${speedClass(speed).label})`,
-    `Accuracy ${formatNumber(reported(track.accuracy[i]), 'm', 0)} · ${track.samples[i]} sample(s)`,
+    merged
+      ? `${start} – ${formatMinute(track.endMs[i]! - MINUTE_MS)} UTC, ${formatCount(minutes)} minutes`
+      : `${start} UTC`,
+    `${label('Speed')} ${formatNumber(speed, 'm/s')} (${speedClass(speed).label})`,
+    `${label('Accuracy')} ${formatNumber(reported(track.accuracy[i]), 'm', 0)} · ` +
+      `${formatCount(track.samples[i]!)} sample(s)`,
     formatCoordinate(track.lat[i]!, track.long[i]!),
   ];
 }
@@ -105,11 +109,11 @@ export class TrackMap {
     legend().addTo(this.#map);
     this.#line.addTo(this.#map);
     this.#markers.addTo(this.#map);
-    // One tooltip, refilled for each hovered minute.
+    // One tooltip, refilled for each hovered point.
     this.#highlight.bindTooltip('', { direction: 'top', offset: [0, -8] });
   }
 
-  /** Draws minutes [start, end) of `track`; `fit` moves the map to them. */
+  /** Draws points [start, end) of `track`; `fit` moves the map to them. */
   show(track: Track, start: number, end: number, fit: boolean): MapStats {
     this.#track = track;
     this.#markers.clearLayers();
@@ -121,13 +125,12 @@ export class TrackMap {
     const bounds = boundsOf(track.lat.subarray(start, end), xs);
     // Fitting first: layers added afterwards are projected once, at the new view, instead of twice.
     if (fit && bounds) this.#map.fitBounds(bounds, { padding: [28, 28], maxZoom: 17, animate: false });
-    const lineIndices = strideIndices(start, end, MAX_LINE_VERTICES);
-    this.#line.setLatLngs(lineIndices.map(at));
-    const markerIndices = strideIndices(start, end, MAX_MARKERS);
+    const indices = Array.from({ length: end - start }, (_, k) => start + k);
+    this.#line.setLatLngs(indices.map(at));
     // Smaller when crowded, so thousands of markers still show the line; sizes stay in proportion to the legend.
-    const scale = markerIndices.length > 600 ? 0.65 : 1;
-    for (const i of markerIndices) this.#markers.addLayer(this.#marker(track, i, at(i), scale));
-    return { markers: markerIndices.length, lineVertices: lineIndices.length, bounds };
+    const scale = indices.length > 600 ? 0.65 : 1;
+    for (const i of indices) this.#markers.addLayer(this.#marker(track, i, at(i), scale));
+    return { markers: indices.length, lineVertices: indices.length, bounds };
   }
 
   clear(): void {
@@ -137,7 +140,7 @@ export class TrackMap {
     this.#highlight.remove();
   }
 
-  /** Marks minute `i` (hovered in a chart) with a ring and its tooltip; -1 removes the mark. */
+  /** Marks point `i` (hovered in a chart) with a ring and its tooltip; -1 removes the mark. */
   highlight(i: number): void {
     const track = this.#track;
     const x = this.#drawn.xs[i - this.#drawn.start];
@@ -147,7 +150,7 @@ export class TrackMap {
     }
     const latLng: L.LatLngExpression = [track.lat[i]!, x];
     this.#highlight.setLatLng(latLng).addTo(this.#map);
-    this.#highlight.setTooltipContent(tooltipContent(minuteDescription(track, i))).openTooltip();
+    this.#highlight.setTooltipContent(tooltipContent(pointDescription(track, i))).openTooltip();
   }
 
   /** The map's current view, for the page state. */
@@ -166,7 +169,7 @@ export class TrackMap {
       fillOpacity: 0.9,
     });
     // Built when first shown: thousands of markers, few tooltips ever opened.
-    marker.bindTooltip(() => tooltipContent(minuteDescription(track, i)), {
+    marker.bindTooltip(() => tooltipContent(pointDescription(track, i)), {
       direction: 'top',
       offset: [0, -4],
     });

@@ -1,3 +1,5 @@
+import type { TrackPoint } from './track.js';
+
 /**
  * What the page shows, in numbers, published as `window.__locus` so that tests (and curious operators, from the
  * console) can check what was drawn without reading pixels.
@@ -6,12 +8,19 @@ export interface PageState {
   /** The page has started and read its configuration. */
   ready: boolean;
   live: 'connecting' | 'open' | 'reconnecting';
+  /** The ids the user list shows, in order. */
   users: string[];
+  /** The server has more users for the list than it shows (the next page). */
+  usersMore: boolean;
   selectedUser: string | null;
   loading: boolean;
   error: string | null;
-  /** Minutes of the selected user loaded in the chosen range: every one, never downsampled. */
+  /** Minutes of the selected user in the chosen range (the drawn points may each merge several). */
   minutes: number;
+  /** What the map and charts draw: points, and how many seconds each may merge (60: exact minutes). */
+  track: { bucketSeconds: number; points: number } | null;
+  /** The point under the charts' cursor, as loaded; null when the cursor is elsewhere. */
+  hovered: TrackPoint | null;
   /** The date-range picker, ISO instants; null ends are open. */
   range: { from: string | null; to: string | null };
   /** The chart zoom the map follows; null shows everything loaded. */
@@ -45,10 +54,13 @@ export function initialState(base: PageState['map']['base']): PageState {
     ready: false,
     live: 'connecting',
     users: [],
+    usersMore: false,
     selectedUser: null,
     loading: false,
     error: null,
     minutes: 0,
+    track: null,
+    hovered: null,
     range: { from: null, to: null },
     view: null,
     map: { base, markers: 0, lineVertices: 0, bounds: null, zoom: 0, center: [0, 0] },

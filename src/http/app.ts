@@ -27,6 +27,7 @@ import { registerLiveFeed, type LiveFeedOptions } from './routes/read/events.js'
 import { registerExportRoutes } from './routes/read/export.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerIngestRoutes } from './routes/ingest/index.js';
+import { registerTrackRoute } from './routes/read/track.js';
 import { registerUserRoutes } from './routes/read/users.js';
 import type { LocusApp, LocusDeps } from './types.js';
 
@@ -58,7 +59,8 @@ export interface AppOptions {
    * Dashboard settings: the base map (`tileUrl`, without which it draws a grid), where its assets are, and how
    * often its live feed polls and keeps idle streams open.
    */
-  dashboard?: DashboardOptions & Pick<LiveFeedOptions, 'liveIntervalMs' | 'heartbeatMs'>;
+  dashboard?: DashboardOptions &
+    Pick<LiveFeedOptions, 'liveIntervalMs' | 'heartbeatMs' | 'maxFeeds' | 'maxFeedsPerToken'>;
   /** Tokens; off (anyone may do anything) when absent. */
   auth?: AppAuthOptions;
   /** Requests per token (per client address without one); none when absent or null. */
@@ -206,11 +208,14 @@ export async function buildApp(options: AppOptions): Promise<LocusApp> {
   await registerIngestRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerExportRoutes(app, deps);
+  registerTrackRoute(app, deps);
   registerDashboard(app, options.dashboard ?? {});
   registerLiveFeed(app, {
     store: options.store,
     liveIntervalMs: options.dashboard?.liveIntervalMs,
     heartbeatMs: options.dashboard?.heartbeatMs,
+    maxFeeds: options.dashboard?.maxFeeds,
+    maxFeedsPerToken: options.dashboard?.maxFeedsPerToken,
     authRequired: deps.authRequired,
     rateLimited: deps.rateLimited,
     tokenStreamMaxMs: options.auth?.tokenCacheTtlMs,

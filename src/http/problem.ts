@@ -16,11 +16,13 @@ export const PROBLEMS = {
   'body-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  'too-many-feeds': { status: 429, title: 'This token has too many live feeds open' },
   'headers-too-large': { status: 431, title: 'The request headers are too large' },
   'internal-error': { status: 500, title: 'Internal server error' },
   'store-unavailable': { status: 503, title: 'The database is unavailable' },
   'not-ready': { status: 503, title: 'Locus is not ready' },
   overloaded: { status: 503, title: 'Locus is overloaded' },
+  'feeds-full': { status: 503, title: 'Locus has as many live feeds open as it serves' },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;

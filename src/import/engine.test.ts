@@ -14,6 +14,7 @@ import {
   type DestinationResult,
 } from './destinations.js';
 import { UnreadableFileError, type ImportRecord } from './types.js';
+import { allUsers } from '../../test/support/users.js';
 
 /** A valid fix `i` seconds after 2017-01-01 13:00:00 New York time, unless overridden. */
 function fix(i: number, overrides: Partial<RawFix> = {}): RawFix {
@@ -297,7 +298,7 @@ describe('importFiles', () => {
     assert.equal(report.outcome, 'store-failed');
     assert.match(report.files[0]?.error ?? '', /^the database failed: SQLITE_FULL/);
     assert.equal(report.files[0]?.stored, 40);
-    const [user] = await store.users();
+    const [user] = await allUsers(store);
     assert.equal(user?.samples, 40);
   });
 

@@ -298,6 +298,8 @@ const zoneSuffix = fc.oneof(
     '[America/New_York]',
   ),
   fc.constantFrom(
+    ' [PM]',
+    '[AM]',
     ' America/New_York',
     ' Etc/GMT+5',
     ' America/',

@@ -236,8 +236,10 @@ const NOT_ZONES = new Set(['AM', 'PM']);
 function zoneNameOf(text: string): string | null {
   if (text.length > MAX_ZONE_NAMED_LENGTH) return null;
   const found = ZONE_NAME_SUFFIX.exec(text);
-  const name = found?.[1] ?? found?.[2];
-  if (found === null || name === undefined || NOT_ZONES.has(name)) return null;
+  const bracketed = found?.[1];
+  const name = bracketed ?? found?.[2];
+  // AM and PM after a time are a 12-hour clock, not zones; in brackets (RFC 9557's place for a zone) any name is one.
+  if (found === null || name === undefined || (bracketed === undefined && NOT_ZONES.has(name))) return null;
   return scan(text.slice(0, found.index)) === null ? null : name;
 }
 

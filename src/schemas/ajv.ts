@@ -49,6 +49,11 @@ export function isUserId(text: string): boolean {
   return text.isWellFormed() && !REFUSED_CHARACTER.test(text) && text !== '.' && text !== '..';
 }
 
+/** Whether `text` can begin a user id: the characters of one, without the rules for a whole id. */
+export function isUserIdPrefix(text: string): boolean {
+  return text.isWellFormed() && !REFUSED_CHARACTER.test(text);
+}
+
 /**
  * Ajv with Locus's string formats. Bodies are validated strictly (a number sent as a string is an error, not a
  * number); query strings are all text, so they are coerced.
@@ -68,6 +73,7 @@ export function createAjv(mode: 'strict' | 'coerce'): Ajv {
   ajv.addFormat('device-timestamp', { type: 'string', validate: (text) => parseTimestamp(text).ok });
   ajv.addFormat('instant', { type: 'string', validate: (text) => parseInstant(text) !== null });
   ajv.addFormat('user-id', { type: 'string', validate: isUserId });
+  ajv.addFormat('user-id-prefix', { type: 'string', validate: isUserIdPrefix });
   ajv.addKeyword('example');
   return ajv;
 }

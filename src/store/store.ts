@@ -10,6 +10,52 @@ export interface UserSummary {
   lastMinuteMs: number;
 }
 
+/** One page of the user list, ordered by user id (by code point, the same on every store). */
+export interface UserPageRequest {
+  limit: number;
+  /** Users strictly after this id: the last id of the previous page. */
+  afterUserId?: string;
+  /** Only ids that begin with this string, compared exactly (no case folding, no normalisation). */
+  prefix?: string;
+}
+
+export interface UserPage {
+  users: UserSummary[];
+  /** Pass as `afterUserId` for the next page; null on the last page. */
+  nextAfterUserId: string | null;
+}
+
+/** A position in the stream of user changes, made by the store and opaque to everyone else. */
+export type ChangeMarker = string;
+
+export interface UserChanges {
+  /**
+   * The users whose summary changed after the marker passed in, ordered by id, with their summaries now. It never
+   * misses a change; it may repeat a user that did not change (a reader compares with what it last sent).
+   */
+  users: UserSummary[];
+  /** Pass to the next call. */
+  marker: ChangeMarker;
+}
+
+/** A run of a user's minutes merged into one: the exact sums of every point in them. */
+export interface TrackBucket {
+  firstMinuteMs: number;
+  lastMinuteMs: number;
+  /** How many minutes were merged. */
+  minutes: number;
+  sums: MinuteSums;
+}
+
+/**
+ * Buckets of `bucketMs` (a whole number of minutes) aligned on `originMs`: a minute m falls in bucket
+ * floor((m - originMs) / bucketMs). `originMs` is at or before every minute of the range.
+ */
+export interface TrackRequest {
+  bucketMs: number;
+  originMs: number;
+}
+
 /** A half-open range of minutes: `fromMs` inclusive, `toMs` exclusive; either may be absent. */
 export interface MinuteRange {
   fromMs?: number;
@@ -80,8 +126,23 @@ export interface Store {
    * Resolves only after the transaction is durable, with one outcome per point in input order.
    */
   ingest(points: readonly Point[]): Promise<IngestOutcome[]>;
-  /** Every user with at least one minute, ordered by userId. */
-  users(): Promise<UserSummary[]>;
+  /**
+   * One page of the users with at least one minute, ordered by user id. Read from totals kept with the minutes
+   * (never a scan of the minutes), so it costs the same at any size of history.
+   */
+  users(page: UserPageRequest): Promise<UserPage>;
+  /** One user's totals, or null when it has no minutes. */
+  user(userId: string): Promise<UserSummary | null>;
+  /**
+   * The users changed since `since` (null: none, only the current marker), for the live feed: one cheap call
+   * however many pages watch.
+   */
+  changedUsers(since: ChangeMarker | null): Promise<UserChanges>;
+  /**
+   * A user's minutes in `range` merged into buckets (ascending; empty buckets omitted), or null when the user has
+   * no minutes at all. With `bucketMs` of one minute the buckets are the minutes.
+   */
+  track(userId: string, range: MinuteRange, request: TrackRequest): Promise<TrackBucket[] | null>;
   /** One page of a user's minutes, or null when the user has no minutes at all. */
   minutes(userId: string, range: MinuteRange, page: PageRequest): Promise<MinutePage | null>;
   /** Forgets dedupe keys of points before `beforeMs` (event time); returns how many were removed. */
@@ -135,4 +196,42 @@ export function pageOf(
     .map(({ minuteMs, ...sums }): MinuteAggregate => ({ userId, minuteMs, sums }));
   const last = rows[rows.length - 1];
   return { rows, nextAfterMinuteMs: fetched.length > limit && last ? last.minuteMs : null };
+}
+
+/** The largest code point, and the UTF-16 surrogates that no code point of a valid string is. */
+const MAX_CODE_POINT = 0x10ffff;
+const SURROGATES_START = 0xd800;
+const SURROGATES_END = 0xdfff;
+
+/**
+ * The least string above every string that begins with `prefix`, in code point order (which is the byte order of
+ * UTF-8, how SQLite's BINARY and PostgreSQL's "C" collation compare): the prefix with its last code point raised by
+ * one. Null when there is no such string (an empty prefix, or one made only of U+10FFFF).
+ */
+export function prefixEnd(prefix: string): string | null {
+  const codePoints = [...prefix].map((c) => c.codePointAt(0) as number);
+  while (codePoints.length > 0) {
+    const last = codePoints.pop() as number;
+    if (last === MAX_CODE_POINT) continue;
+    const next = last + 1 === SURROGATES_START ? SURROGATES_END + 1 : last + 1;
+    return String.fromCodePoint(...codePoints, next);
+  }
+  return null;
+}
+
+/**
+ * A user page query's bounds: ids above `after` (the empty string is below every id), from `prefix` up to its end,
+ * and one row beyond the limit, which tells whether another page exists.
+ */
+export function userPageBounds(page: UserPageRequest) {
+  checkLimit(page.limit);
+  const prefix = page.prefix ?? '';
+  return { after: page.afterUserId ?? '', prefix, end: prefixEnd(prefix), fetch: page.limit + 1 };
+}
+
+/** The page made of rows fetched with `userPageBounds`. */
+export function userPageOf(fetched: readonly UserSummary[], limit: number): UserPage {
+  const users = fetched.slice(0, limit);
+  const last = users[users.length - 1];
+  return { users, nextAfterUserId: fetched.length > limit && last ? last.userId : null };
 }

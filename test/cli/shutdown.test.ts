@@ -201,3 +201,35 @@ describe('graceful shutdown', () => {
     },
   );
 });
+
+describe('graceful shutdown with live feeds open', () => {
+  it('ends every open /events stream and exits 0, before the grace period would exit 1', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const child = startLocus(String(port), path.join(dir, 'feeds.db'));
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    await ready(base, child);
+    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    const feeds = await Promise.all(
+      Array.from(
+        { length: 200 },
+        () =>
+          new Promise<http.IncomingMessage>((resolve, reject) =>
+            http.get(`${base}/events`, { agent }, resolve).once('error', reject),
+          ),
+      ),
+    );
+    assert.deepEqual(new Set(feeds.map((f) => f.statusCode)), new Set([200]));
+    const ended = feeds.map((feed) => {
+      feed.resume();
+      return new Promise<void>((resolve) => feed.once('close', () => resolve()));
+    });
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    assert.equal(code, 0, `exit 1 means the grace period ran out: ${stderr}`);
+    await Promise.all(ended);
+    agent.destroy();
+  });
+});

@@ -18,6 +18,7 @@ import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { createTestDatabase, findTestServer, type TestDatabase } from '../store/postgres-database.js';
+import { allUsers } from '../support/users.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
@@ -128,7 +129,7 @@ function keyOf(sample: TraceSample): string {
 
 async function allRows(store: Store): Promise<MinuteAggregate[]> {
   const rows: MinuteAggregate[] = [];
-  for (const { userId } of await store.users()) {
+  for (const { userId } of await allUsers(store)) {
     rows.push(...((await store.minutes(userId, {}, { limit: 10_000 }))?.rows ?? []));
   }
   return rows;

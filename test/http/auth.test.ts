@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { newSecret } from '../../src/auth/tokens.js';
@@ -13,9 +12,10 @@ import type { AppOptions } from '../../src/http/app.js';
 import type { LocusApp } from '../../src/http/types.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError, type Store, type TokenStore } from '../../src/store/store.js';
-import { build, put } from '../support/app.js';
+import { build, put, wrapStore } from '../support/app.js';
 import { VALID_POINT } from '../support/points.js';
 import { assertProblem } from '../support/problem.js';
+import { allUsers } from '../support/users.js';
 
 const TS_MS = Date.UTC(2017, 0, 1, 18, 5, 12);
 const TTL_MS = 30_000;
@@ -98,15 +98,7 @@ const osmandQuery = (user: string) =>
 
 /** `base` with its token lookups replaced. */
 function withTokens(base: Store, tokens: TokenStore): Store {
-  return {
-    ingest: (points) => base.ingest(points),
-    users: () => base.users(),
-    minutes: (...args) => base.minutes(...args),
-    pruneDedupeKeys: (beforeMs) => base.pruneDedupeKeys(beforeMs),
-    health: () => base.health(),
-    close: () => base.close(),
-    tokens,
-  };
+  return wrapStore(base, { tokens });
 }
 
 /** One request per ingest route and format, storing one point of `user`. */
@@ -201,7 +193,7 @@ describe('AUTH off (the default)', () => {
     const withJunk = await app.inject(sent(INGEST['PUT /location']!('b2'), bearer('locus_nonsense')));
     assert.equal(withJunk.statusCode, 200);
     assert.deepEqual(
-      (await store.users()).map((u) => u.userId),
+      (await allUsers(store)).map((u) => u.userId),
       ['a1', 'b2'],
     );
     const users = await app.inject('/users');
@@ -235,7 +227,7 @@ describe('AUTH on: requests without a valid token', () => {
     it(`${name}: no token is 401 with WWW-Authenticate: Bearer, and nothing is stored`, async (t) => {
       const { app, store } = await authApp(t);
       assertUnauthorized(await app.inject(request), false);
-      assert.deepEqual(await store.users(), []);
+      assert.deepEqual(await allUsers(store), []);
     });
 
     it(`${name}: an unknown token is 401 (invalid_token), and nothing is stored`, async (t) => {
@@ -243,7 +235,7 @@ describe('AUTH on: requests without a valid token', () => {
       const unknown = newSecret().token;
       assertUnauthorized(await app.inject(sent(request, bearer(unknown))), true);
       assertUnauthorized(await app.inject(sent(request, {}, `token=${unknown}`)), true);
-      assert.deepEqual(await store.users(), []);
+      assert.deepEqual(await allUsers(store), []);
     });
   }
 
@@ -256,7 +248,7 @@ describe('AUTH on: requests without a valid token', () => {
     }
     assertUnauthorized(await app.inject(sent(request, {}, 'token=')), false);
     assertUnauthorized(await app.inject(sent(request, {}, `token=${token}&token=${token}`)), false);
-    assert.deepEqual(await store.users(), []);
+    assert.deepEqual(await allUsers(store), []);
   });
 
   it('keeps /healthz, /readyz, /openapi.json and the dashboard page open', async (t) => {
@@ -335,7 +327,7 @@ describe('AUTH on: revoked tokens', () => {
       const { token, id } = await issue(store, 'a1');
       await store.tokens.revoke(id, 0);
       assertUnauthorized(await app.inject(sent(request, bearer(token))), true);
-      assert.deepEqual(await store.users(), []);
+      assert.deepEqual(await allUsers(store), []);
     });
   }
 });
@@ -348,7 +340,7 @@ describe('AUTH on: writing', () => {
       const response = await app.inject(sent(request('a1'), bearer(token)));
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(
-        (await store.users()).map((u) => u.userId),
+        (await allUsers(store)).map((u) => u.userId),
         ['a1'],
       );
     });
@@ -358,7 +350,7 @@ describe('AUTH on: writing', () => {
       const { token } = await issue(store, 'a1');
       const body = assertProblem(await app.inject(sent(request('b2'), bearer(token))), 403, 'forbidden');
       assert.match(body.detail, /"b2"/);
-      assert.deepEqual(await store.users(), []);
+      assert.deepEqual(await allUsers(store), []);
     });
 
     it(`${name}: an admin token writes any user`, async (t) => {
@@ -367,7 +359,7 @@ describe('AUTH on: writing', () => {
       const response = await app.inject(sent(request('b2'), bearer(token)));
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(
-        (await store.users()).map((u) => u.userId),
+        (await allUsers(store)).map((u) => u.userId),
         ['b2'],
       );
     });
@@ -379,7 +371,7 @@ describe('AUTH on: writing', () => {
       const refused = await app.inject(sent(request('b2'), {}, `token=${token}`));
       assertProblem(refused, 403, 'forbidden');
       assert.deepEqual(
-        (await store.users()).map((u) => u.userId),
+        (await allUsers(store)).map((u) => u.userId),
         ['a1'],
       );
     });
@@ -412,7 +404,7 @@ describe('AUTH on: writing', () => {
         response.json<{ errors: Array<{ field: string }> }>().errors.map((e) => e.field),
         ['user_id', 'user_id'],
       );
-      assert.deepEqual(await store.users(), []);
+      assert.deepEqual(await allUsers(store), []);
     });
   }
 
@@ -437,7 +429,7 @@ describe('AUTH on: writing', () => {
     const payload = JSON.stringify({ locations: [overlandFeature('a1'), overlandFeature('b2')] });
     const response = await app.inject(sent({ ...INGEST['POST /overland']!('a1'), payload }, bearer(token)));
     assertProblem(response, 403, 'forbidden');
-    assert.deepEqual(await store.users(), []);
+    assert.deepEqual(await allUsers(store), []);
   });
 });
 
@@ -457,7 +449,7 @@ describe('AUTH on: OwnTracks HTTP mode with Basic credentials', () => {
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(response.json(), []);
       assert.deepEqual(
-        (await store.users()).map((u) => u.userId),
+        (await allUsers(store)).map((u) => u.userId),
         ['alice'],
       );
     });
@@ -467,7 +459,7 @@ describe('AUTH on: OwnTracks HTTP mode with Basic credentials', () => {
     const { app, store } = await authApp(t);
     const { token } = await issue(store, 'alice');
     assertUnauthorized(await app.inject(ownTracks(basic('bob', token))), true);
-    assert.deepEqual(await store.users(), []);
+    assert.deepEqual(await allUsers(store), []);
   });
 
   it('a wrong password is 401', async (t) => {
@@ -485,7 +477,7 @@ describe('AUTH on: OwnTracks HTTP mode with Basic credentials', () => {
       403,
       'forbidden',
     );
-    assert.deepEqual(await store.users(), []);
+    assert.deepEqual(await allUsers(store), []);
   });
 
   it('in user/device mode a token of alice/phone takes user name alice and device phone', async (t) => {
@@ -497,7 +489,7 @@ describe('AUTH on: OwnTracks HTTP mode with Basic credentials', () => {
     assertProblem(otherDevice, 403, 'forbidden');
     assertUnauthorized(await app.inject(ownTracks({ ...basic('al', token), 'x-limit-d': 'phone' })), true);
     assert.deepEqual(
-      (await store.users()).map((u) => u.userId),
+      (await allUsers(store)).map((u) => u.userId),
       ['alice/phone'],
     );
   });
@@ -507,7 +499,7 @@ describe('AUTH on: OwnTracks HTTP mode with Basic credentials', () => {
     const { token } = await issue(store, null);
     assert.equal((await app.inject(ownTracks(basic('carol', token)))).statusCode, 200);
     assert.deepEqual(
-      (await store.users()).map((u) => u.userId),
+      (await allUsers(store)).map((u) => u.userId),
       ['carol'],
     );
   });
@@ -550,23 +542,27 @@ describe('AUTH on: reading', () => {
   }
 
   it('GET /events?token= streams only the token’s user; an admin token streams everyone', async (t) => {
-    const { app, store } = await authApp(t);
+    const { app, store } = await authApp(t, { dashboard: { liveIntervalMs: 20 } });
     const admin = await issue(store, null);
     const a1 = await issue(store, 'a1');
-    await seedTwoUsers(app, admin.token);
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
-    const firstEvent = async (token: string) => {
+    const openFeed = async (token: string) => {
       const response = await new Promise<IncomingMessage>((resolve) =>
         get({ port, host: '127.0.0.1', path: `/events?token=${token}` }, resolve),
       );
       assert.equal(response.statusCode, 200);
-      const users = await firstUsersEvent(response);
-      response.destroy();
-      return users;
+      return response;
     };
-    assert.deepEqual(await firstEvent(a1.token), ['a1']);
-    assert.deepEqual(await firstEvent(admin.token), ['a1', 'b2']);
+    const own = await openFeed(a1.token);
+    const all = await openFeed(admin.token);
+    const ownIds = usersUntil(own, 'a1');
+    const allIds = usersUntil(all, 'b2');
+    await seedTwoUsers(app, admin.token);
+    assert.deepEqual(await allIds, ['a1', 'b2']);
+    assert.deepEqual(await ownIds, ['a1']);
+    own.destroy();
+    all.destroy();
   });
 });
 
@@ -591,169 +587,22 @@ function endOrKeepAlives(response: IncomingMessage, count: number): Promise<'end
   });
 }
 
-/** The user ids of the first `users` event of a stream. */
-function firstUsersEvent(response: IncomingMessage): Promise<string[]> {
+/** The user ids of a stream's `users` events, in order, up to the event that names `last`. */
+function usersUntil(response: IncomingMessage, last: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
     let buffer = '';
+    const ids: string[] = [];
     response.setEncoding('utf8');
     response.on('data', (chunk: string) => {
       buffer += chunk;
-      const data = /event: users\ndata: (.*)\n\n/.exec(buffer)?.[1];
-      if (data)
-        resolve((JSON.parse(data) as { users: Array<{ user_id: string }> }).users.map((u) => u.user_id));
+      let match;
+      while ((match = /event: users\ndata: (.*)\n\n/.exec(buffer))) {
+        buffer = buffer.slice(match.index + match[0].length);
+        const body = JSON.parse(match[1] as string) as { users: Array<{ user_id: string }> };
+        ids.push(...body.users.map((u) => u.user_id));
+        if (ids.includes(last)) resolve(ids);
+      }
     });
     response.on('error', reject);
   });
 }
-
-describe('AUTH on: the token cache', () => {
-  function countingStore() {
-    const base = openSqliteStore({ path: ':memory:' });
-    const counted = { lookups: 0 };
-    const tokens: TokenStore = {
-      create: (token) => base.tokens.create(token),
-      list: () => base.tokens.list(),
-      revoke: (id, atMs) => base.tokens.revoke(id, atMs),
-      findByHash: (hash) => {
-        counted.lookups += 1;
-        return base.tokens.findByHash(hash);
-      },
-    };
-    return { store: withTokens(base, tokens), counted };
-  }
-
-  it('looks a token up once per cache period, however many requests use it, concurrent ones included', async (t) => {
-    const { store, counted } = countingStore();
-    const { app, advance } = await authApp(t, { store });
-    const { token } = await issue(store, 'a1');
-    const send = (second: number) =>
-      app.inject(
-        sent(
-          { ...INGEST['PUT /location']!('a1'), payload: JSON.stringify(point('a1', second)) },
-          bearer(token),
-        ),
-      );
-    const answers = await Promise.all([1, 2, 3, 4, 5].map(send));
-    assert.deepEqual(
-      answers.map((r) => r.statusCode),
-      [200, 200, 200, 200, 200],
-    );
-    assert.equal((await send(6)).statusCode, 200);
-    assert.equal(counted.lookups, 1);
-    advance(TTL_MS);
-    assert.equal((await send(7)).statusCode, 200);
-    assert.equal(counted.lookups, 2);
-  });
-
-  it('remembers unknown tokens too, so a client repeating a bad token does not cost a query each time', async (t) => {
-    const { store, counted } = countingStore();
-    const { app } = await authApp(t, { store });
-    const bad = newSecret().token;
-    for (let i = 0; i < 3; i++)
-      assertUnauthorized(await app.inject(sent(PROTECTED['GET /users']!, bearer(bad))), true);
-    assert.equal(counted.lookups, 1);
-  });
-
-  it('remembers a refused token for 5 s only, and a repeated one costs one lookup in that time', async (t) => {
-    const { store, counted } = countingStore();
-    const { app, advance } = await authApp(t, { store });
-    const bad = newSecret().token;
-    const users = () => app.inject(sent(PROTECTED['GET /users']!, bearer(bad)));
-    for (let i = 0; i < 3; i++) assertUnauthorized(await users(), true);
-    advance(4_999);
-    assertUnauthorized(await users(), true);
-    assert.equal(counted.lookups, 1);
-    advance(1);
-    assertUnauthorized(await users(), true);
-    assert.equal(counted.lookups, 2, 'asked again after 5 s, not after the 30 s of a valid token');
-  });
-
-  it('a flood of made-up tokens does not push a valid token out of the cache', async (t) => {
-    const { store, counted } = countingStore();
-    const { app } = await authApp(t, {
-      store,
-      auth: { required: true, tokenCacheTtlMs: TTL_MS, tokenCacheMaxEntries: 10 },
-    });
-    const { token } = await issue(store, 'a1');
-    const users = (presented: string) => app.inject(sent(PROTECTED['GET /users']!, bearer(presented)));
-    assert.equal((await users(token)).statusCode, 200);
-    for (let i = 0; i < 50; i++) assertUnauthorized(await users(newSecret().token), true);
-    assert.equal(counted.lookups, 51, 'each made-up token is looked up once');
-    assert.equal((await users(token)).statusCode, 200);
-    assert.equal(counted.lookups, 51, 'the valid token is still cached: its use costs no lookup');
-  });
-});
-
-describe('AUTH on: logs', () => {
-  it('never contain a token, whether sent as Bearer, ?token= or Basic, accepted or refused', async (t) => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(chunk.toString());
-        callback();
-      },
-    });
-    const { app, store } = await authApp(t, { logger: { level: 'trace', stream } });
-    const own = await issue(store, 'alice');
-    const unknown = newSecret();
-    const basicHeader = basic('alice', own.token).authorization;
-    const requests: InjectOptions[] = [
-      sent(INGEST['PUT /location']!('alice'), bearer(own.token)),
-      sent(INGEST['PUT /location']!('bob'), bearer(own.token)),
-      sent(INGEST['GET /osmand']!('alice'), {}, `token=${own.token}`),
-      sent(INGEST['POST /owntracks']!('alice'), { authorization: basicHeader }),
-      sent(INGEST['PUT /location']!('alice'), bearer(unknown.token)),
-      sent(READS['GET /users/:id/locations']!('bob'), {}, `token=${own.token}`),
-      sent({ method: 'GET', url: '/nope' }, {}, `token=${unknown.token}`),
-      sent({ ...INGEST['PUT /location']!('alice'), payload: '{' }, bearer(own.token)),
-    ];
-    for (const request of requests) await app.inject(request);
-    const text = lines.join('');
-    assert.ok(lines.length >= requests.length, 'the requests were logged');
-    for (const secret of [own.token, unknown.token, basicHeader.slice('Basic '.length), own.hash]) {
-      assert.equal(text.includes(secret), false, `a log line holds ${secret.slice(0, 12)}…`);
-    }
-    assert.doesNotMatch(text, /locus_/);
-  });
-});
-
-describe('AUTH on: the API description', () => {
-  it('documents bearer, ?token= and OwnTracks Basic auth, and the open health checks', async (t) => {
-    const { app } = await authApp(t);
-    const doc = (await app.inject('/openapi.json')).json<{
-      components: {
-        securitySchemes: Record<string, { type: string; scheme?: string; in?: string; name?: string }>;
-      };
-      security: unknown[];
-      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
-    }>();
-    assert.deepEqual(doc.components.securitySchemes.bearerAuth, {
-      type: 'http',
-      scheme: 'bearer',
-      description: doc.components.securitySchemes.bearerAuth?.['description' as 'type'],
-    });
-    assert.equal(doc.components.securitySchemes.tokenQuery?.in, 'query');
-    assert.equal(doc.components.securitySchemes.tokenQuery?.name, 'token');
-    assert.equal(doc.components.securitySchemes.ownTracksBasic?.scheme, 'basic');
-    assert.deepEqual(doc.security, [{ bearerAuth: [] }, { tokenQuery: [] }]);
-    assert.deepEqual(doc.paths['/healthz']?.get?.security, []);
-    assert.deepEqual(doc.paths['/readyz']?.get?.security, []);
-    assert.ok(
-      doc.paths['/owntracks']?.post?.security?.some((s) => JSON.stringify(s) === '{"ownTracksBasic":[]}'),
-    );
-    assert.ok(doc.paths['/location']?.put?.responses['401']);
-    assert.ok(doc.paths['/location']?.put?.responses['403']);
-  });
-
-  it('with AUTH off, declares the schemes but requires none', async (t) => {
-    const { app } = await build(t);
-    const doc = (await app.inject('/openapi.json')).json<{
-      components: { securitySchemes: Record<string, unknown> };
-      security?: unknown[];
-      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
-    }>();
-    assert.ok(doc.components.securitySchemes.bearerAuth);
-    assert.equal(doc.security, undefined);
-    assert.equal(doc.paths['/location']?.put?.responses['401'], undefined);
-  });
-});

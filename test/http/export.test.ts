@@ -8,7 +8,7 @@ import { contentDisposition, negotiateFormat } from '../../src/http/routes/read/
 import type { MinuteAggregate } from '../../src/store/minutes.js';
 import type { Store } from '../../src/store/store.js';
 import { generateTrace } from '../../src/tools/generate/trace.js';
-import { build, put, seed } from '../support/app.js';
+import { build, put, seed, wrapStore } from '../support/app.js';
 import { assertProblem } from '../support/problem.js';
 
 interface Collection {
@@ -271,12 +271,7 @@ function bigStore(base: Store, count: number): Store & { pagesRead: number } {
     },
   });
   const store = {
-    ingest: (points: Parameters<Store['ingest']>[0]) => base.ingest(points),
-    users: () => base.users(),
-    pruneDedupeKeys: (beforeMs: number) => base.pruneDedupeKeys(beforeMs),
-    health: () => base.health(),
-    close: () => base.close(),
-    tokens: base.tokens,
+    ...wrapStore(base, {}),
     pagesRead: 0,
     minutes(userId: string, _range: unknown, page: { limit: number; afterMinuteMs?: number }) {
       store.pagesRead += 1;

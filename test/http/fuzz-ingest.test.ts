@@ -24,6 +24,7 @@ import {
 } from '../support/hostile.js';
 import { build, put } from '../support/app.js';
 import { VALID_POINT } from '../support/points.js';
+import { allUsers } from '../support/users.js';
 
 const ROWS = tracePoints(400);
 const POINTS: Point[] = ROWS.map((row) => {
@@ -589,7 +590,7 @@ describe('hostile bodies on every ingest route', () => {
         assert.equal(response.statusCode, 200, `${JSON.stringify(userId)}: ${response.body}`);
       }
       assert.deepEqual(
-        (await store.users()).map((u) => [u.userId, u.samples]),
+        (await allUsers(store)).map((u) => [u.userId, u.samples]),
         [['\u00c4lice', 1]],
       );
     });
@@ -609,7 +610,7 @@ describe('hostile bodies on every ingest route', () => {
     assert.equal(response.statusCode, 200, response.body);
     assert.equal(response.json<{ user_id: string }>().user_id, VALID_POINT.user_id);
     assert.deepEqual(
-      (await store.users()).map((u) => u.userId),
+      (await allUsers(store)).map((u) => u.userId),
       [VALID_POINT.user_id],
     );
   });

@@ -7,6 +7,7 @@ import { composePoint } from '../../src/ingest/compose.js';
 import type { Point } from '../../src/ingest/point.js';
 import { build, put } from '../support/app.js';
 import { VALID_POINT } from '../support/points.js';
+import { allUsers } from '../support/users.js';
 
 const FIELDS = ['timestamp', 'lat', 'long', 'accuracy', 'speed', 'user_id'] as const;
 
@@ -123,7 +124,7 @@ describe('PUT /location under random bodies', () => {
       (a, b) => a.userId.localeCompare(b.userId) || a.minuteMs - b.minuteMs,
     );
     const actual = [];
-    for (const user of await store.users()) {
+    for (const user of await allUsers(store)) {
       const page = await store.minutes(user.userId, {}, { limit: 100_000 });
       actual.push(...(page?.rows ?? []));
     }

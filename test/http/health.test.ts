@@ -87,6 +87,7 @@ describe('documentation and unknown routes', () => {
       '/users',
       '/users/{user_id}/locations',
       '/users/{user_id}/locations.{format}',
+      '/users/{user_id}/track',
     ]);
     const put = doc.paths['/location']?.put;
     assert.ok(put?.requestBody, 'PUT /location documents its body');

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { build, failingStore, minutesOf } from '../support/app.js';
+import { allUsers } from '../support/users.js';
 
 const TS_MS = Date.UTC(2017, 0, 1, 18, 5, 12);
 // OsmAnd's default URL shape: lat={0}&lon={1}&timestamp={2}&hdop={3}&altitude={4}&speed={5}.
@@ -83,7 +84,7 @@ describe('GET and POST /osmand', () => {
       { field: 'timestamp', message: 'is required' },
       { field: 'speed', message: 'must be ≥ 0, got -1' },
     ]);
-    assert.deepEqual(await store.users(), []);
+    assert.deepEqual(await allUsers(store), []);
   });
 
   it('files the point under the id in NFC, and refuses ids with format characters or . and ..', async (t) => {
@@ -103,7 +104,7 @@ describe('GET and POST /osmand', () => {
       assert.deepEqual(response.json<{ errors: unknown[] }>().errors, [{ field: 'id', message }]);
     }
     assert.deepEqual(
-      (await store.users()).map((u) => u.userId),
+      (await allUsers(store)).map((u) => u.userId),
       ['\u00c4lice'],
     );
   });

@@ -1,10 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
 import { newSecret } from '../../src/auth/tokens.js';
 import type { LocusApp } from '../../src/http/types.js';
-import { build, put, seed } from '../support/app.js';
+import { build, put, seed, wrapStore } from '../support/app.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Point } from '../../src/ingest/point.js';
 import { VALID_POINT } from '../support/points.js';
 import { assertProblem } from '../support/problem.js';
+
+const POINT: Point = {
+  userId: 'a1',
+  tsMs: Date.UTC(2017, 0, 1, 18),
+  lat: 40.7,
+  long: -73.9,
+  accuracy: 5,
+  speed: 1,
+};
 
 interface Page {
   user_id: string;
@@ -21,7 +33,7 @@ async function getPage(app: LocusApp, url: string): Promise<Page> {
 describe('GET /users', () => {
   it('is empty on a new store', async (t) => {
     const { app } = await build(t);
-    assert.deepEqual((await app.inject('/users')).json(), { users: [] });
+    assert.deepEqual((await app.inject('/users')).json(), { users: [], next_cursor: null });
   });
 
   it('summarises each user', async (t) => {
@@ -44,7 +56,119 @@ describe('GET /users', () => {
           last_minute: '2017-01-01T18:05:00.000Z',
         },
       ],
+      next_cursor: null,
     });
+  });
+
+  interface UserPageBody {
+    users: Array<{ user_id: string }>;
+    next_cursor: string | null;
+  }
+
+  /** Every user id, following next_cursor from `url` with `limit`. */
+  async function walk(app: LocusApp, query: string): Promise<{ ids: string[]; pages: number }> {
+    const ids: string[] = [];
+    let pages = 0;
+    let cursor: string | null = null;
+    do {
+      const suffix: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const response: LightMyRequestResponse = await app.inject(`/users?${query}${suffix}`);
+      assert.equal(response.statusCode, 200, response.body);
+      const body: UserPageBody = response.json<UserPageBody>();
+      ids.push(...body.users.map((u) => u.user_id));
+      cursor = body.next_cursor;
+      pages++;
+    } while (cursor !== null);
+    return { ids, pages };
+  }
+
+  // Code point order: 'B' < 'a' < 'é' < '🚲' (U+1F6B2, above every BMP character in UTF-8, unlike in UTF-16).
+  const IDS = ['a', 'ab', 'abc', 'b', 'B', 'é', '\uFFFD', '🚲', 'a%', 'a_'];
+  const BY_CODE_POINT = [...IDS].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+
+  async function withUsers(t: Parameters<typeof build>[0]) {
+    const harness = await build(t);
+    for (const user_id of IDS)
+      assert.equal((await put(harness.app, { ...VALID_POINT, user_id })).statusCode, 200);
+    return harness;
+  }
+
+  it('pages with limit and cursor: every user once, in code point order, whatever the page size', async (t) => {
+    const { app } = await withUsers(t);
+    for (const limit of [1, 3, IDS.length, IDS.length + 1]) {
+      const { ids, pages } = await walk(app, `limit=${limit}`);
+      assert.deepEqual(ids, BY_CODE_POINT, `limit=${limit}`);
+      assert.equal(pages, Math.max(1, Math.ceil(IDS.length / limit)), `limit=${limit}`);
+    }
+  });
+
+  it('finds users by an exact prefix: no case folding, no wildcards, in Unicode NFC', async (t) => {
+    const { app } = await withUsers(t);
+    const prefixed = async (prefix: string) =>
+      (await walk(app, `limit=2&prefix=${encodeURIComponent(prefix)}`)).ids;
+    assert.deepEqual(await prefixed('a'), ['a', 'a%', 'a_', 'ab', 'abc']);
+    assert.deepEqual(await prefixed('ab'), ['ab', 'abc']);
+    assert.deepEqual(await prefixed('A'), []);
+    assert.deepEqual(await prefixed('a%'), ['a%']);
+    assert.deepEqual(await prefixed('_'), []);
+    assert.deepEqual(await prefixed('e\u0301'), ['é'], 'a decomposed é finds the stored NFC one');
+    assert.deepEqual(await prefixed('🚲'), ['🚲']);
+  });
+
+  it('answers 400 naming the parameter for a bad prefix, limit or cursor', async (t) => {
+    const { app } = await withUsers(t);
+    const cases: Array<[string, string]> = [
+      ['prefix=', 'prefix'],
+      ['prefix=%00', 'prefix'],
+      [`prefix=${'x'.repeat(129)}`, 'prefix'],
+      ['limit=0', 'limit'],
+      ['limit=10001', 'limit'],
+      ['cursor=bm9wZQ', 'cursor'],
+      // A well-formed cursor of an id no user can have (a control character).
+      [`cursor=${Buffer.from('u:a\u0000').toString('base64url')}`, 'cursor'],
+    ];
+    for (const [query, field] of cases) {
+      const response = await app.inject(`/users?${query}`);
+      assertProblem(response, 400);
+      assert.ok(response.body.includes(field), `${query}: ${response.body}`);
+    }
+  });
+
+  it("with a user token reads that user's row only, never the list", async (t) => {
+    const base = openSqliteStore({ path: ':memory:' });
+    const store = wrapStore(base, { users: () => Promise.reject(new Error('a user token read the list')) });
+    const { app } = await build(t, { store, auth: { required: true } });
+    const secret = newSecret();
+    await store.tokens.create({
+      id: secret.id,
+      hash: secret.hash,
+      userId: 'ab',
+      scope: 'user',
+      label: null,
+      createdMs: 0,
+    });
+    for (const user_id of ['a', 'ab', 'b']) await store.ingest([{ ...POINT, userId: user_id }]);
+    const read = async (query: string) => {
+      const response = await app.inject({
+        url: `/users?${query}`,
+        headers: { authorization: `Bearer ${secret.token}` },
+      });
+      assert.equal(response.statusCode, 200, response.body);
+      return response.json<UserPageBody>();
+    };
+    const own = await read('');
+    assert.deepEqual(
+      own.users.map((u) => u.user_id),
+      ['ab'],
+    );
+    assert.equal(own.next_cursor, null);
+    assert.deepEqual(
+      (await read('prefix=a')).users.map((u) => u.user_id),
+      ['ab'],
+    );
+    assert.deepEqual((await read('prefix=b')).users, []);
+    const after = Buffer.from('u:ab').toString('base64url');
+    assert.deepEqual((await read(`cursor=${after}`)).users, []);
   });
 });
 

@@ -13,6 +13,7 @@ import {
 import type { IngestOutcome, Point } from '../../src/ingest/point.js';
 import { GroupCommitter } from '../../src/store/group-commit.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { allUsers } from '../support/users.js';
 
 const BROKER_URL = process.env.MQTT_TEST_URL ?? 'mqtt://127.0.0.1:1883';
 const TST = Date.UTC(2017, 0, 1, 18, 5, 12) / 1000;
@@ -220,9 +221,9 @@ describe(
       });
       await waitFor(() => subscriber.ready(), 'the subscription');
       await publish(`${prefix}/alice/phone`, payload(LOCATION));
-      let users: Awaited<ReturnType<typeof store.users>> = [];
+      let users: Awaited<ReturnType<typeof allUsers>> = [];
       await waitFor(() => {
-        void store.users().then((u) => (users = u));
+        void allUsers(store).then((u) => (users = u));
         return users.length === 1;
       }, 'the stored point');
       assert.equal(users[0]?.userId, 'alice');

@@ -10,15 +10,19 @@ import type { IngestOutcome, Point } from '../../src/ingest/point.js';
 import {
   mapPostgresError,
   openPostgresStore,
+  readSlotsOf,
   POSTGRES_SCHEMA_VERSION,
   PostgresStore,
   type PostgresStoreOptions,
 } from '../../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { StoreUnavailableError, type Store } from '../../src/store/store.js';
+import { StoreUnavailableError, type Store, type UserSummary } from '../../src/store/store.js';
+import { MIGRATIONS } from '../../src/store/postgres/postgres-migrations.js';
 import { storeContract } from './contract/index.js';
+import { assertTotals, DedupeModel, summariesOf } from './contract/expected-users.js';
 import { createTestDatabase, findTestServer, onDatabase, type TestDatabase } from './postgres-database.js';
 import { startTcpProxy, type TcpProxy } from './postgres-proxy.js';
+import { allUsers } from '../support/users.js';
 
 const NOON = Date.UTC(2024, 2, 10, 12);
 
@@ -40,16 +44,54 @@ function isUnmapped(error: unknown): boolean {
 function everyCall(store: Store): [string, () => Promise<unknown>][] {
   return [
     ['ingest', () => store.ingest([point('ana', NOON)])],
-    ['users', () => store.users()],
+    ['users', () => allUsers(store)],
+    ['user', () => store.user('ana')],
+    ['changedUsers', () => store.changedUsers(null)],
+    ['track', () => store.track('ana', {}, { bucketMs: MINUTE_MS, originMs: NOON })],
     ['minutes', () => store.minutes('ana', {}, { limit: 1 })],
     ['pruneDedupeKeys', () => store.pruneDedupeKeys(NOON)],
     ['health', () => store.health()],
   ];
 }
 
+/** A database as Locus left it at schema version 2, before the user totals, holding these distinct points. */
+async function databaseAtVersion2(url: string, points: readonly Point[]): Promise<void> {
+  await onDatabase(url, async (client) => {
+    await client.query(
+      'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    for (const [index, sql] of MIGRATIONS.slice(0, 2).entries()) {
+      await client.query(sql);
+      await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [index + 1]);
+    }
+    for (const p of points) await client.query('INSERT INTO dedupe_keys VALUES ($1, $2)', [p.userId, p.tsMs]);
+    for (const { userId, minuteMs, sums } of aggregate(points)) {
+      await client.query(
+        'INSERT INTO minutes VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
+        [
+          userId,
+          minuteMs,
+          sums.samples,
+          sums.latSum,
+          sums.longSum,
+          sums.longMin,
+          sums.longMax,
+          sums.longEastSum,
+          sums.longEastMin,
+          sums.longEastMax,
+          sums.accuracySum,
+          sums.accuracyCount,
+          sums.speedSum,
+          sums.speedCount,
+        ],
+      );
+    }
+  });
+}
+
 async function allRows(store: Store): Promise<MinuteAggregate[]> {
   const rows: MinuteAggregate[] = [];
-  for (const { userId } of await store.users()) {
+  for (const { userId } of await allUsers(store)) {
     const page = await store.minutes(userId, {}, { limit: 10_000 });
     rows.push(...(page?.rows ?? []));
   }
@@ -78,6 +120,18 @@ async function silentServer(): Promise<{ port: number; close: () => Promise<void
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Waits until some other session on the blocker's database is waiting for a lock, as an ingest held up is. */
+async function waitForLockWait(blocker: pg.Client): Promise<void> {
+  for (let waited = 0; waited < 5000; waited += 20) {
+    const { rows } = await blocker.query(
+      "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    if (rows.length > 0) return;
+    await delay(20);
+  }
+  assert.fail('the ingest never waited for the lock');
 }
 
 const CLOSED_PORT_URL = 'postgres://postgres@127.0.0.1:1/locus';
@@ -232,7 +286,7 @@ describe('PostgresStore', { skip: server.skip }, () => {
   }
 
   function truncate(): Promise<unknown> {
-    return onDatabase(db.url, (client) => client.query('TRUNCATE dedupe_keys, minutes, tokens'));
+    return onDatabase(db.url, (client) => client.query('TRUNCATE dedupe_keys, minutes, user_totals, tokens'));
   }
 
   before(async () => {
@@ -268,7 +322,7 @@ describe('PostgresStore', { skip: server.skip }, () => {
           JOIN pg_class c ON c.oid = i.indrelid
           CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-          WHERE i.indisprimary AND c.relname IN ('dedupe_keys', 'minutes')
+          WHERE i.indisprimary AND c.relname IN ('dedupe_keys', 'minutes', 'user_totals')
           GROUP BY c.relname ORDER BY c.relname`);
         const info = await client.query<{
           table_name: string;
@@ -277,12 +331,13 @@ describe('PostgresStore', { skip: server.skip }, () => {
           collation: string | null;
         }>(`
           SELECT table_name, column_name, is_nullable AS nullable, collation_name AS collation
-          FROM information_schema.columns WHERE table_name IN ('dedupe_keys', 'minutes')`);
+          FROM information_schema.columns WHERE table_name IN ('dedupe_keys', 'minutes', 'user_totals')`);
         return { keys: keys.rows, info: info.rows };
       });
       assert.deepEqual(columns.keys, [
         { table: 'dedupe_keys', columns: ['user_id', 'ts_ms'] },
         { table: 'minutes', columns: ['user_id', 'minute_ms'] },
+        { table: 'user_totals', columns: ['user_id'] },
       ]);
       assert.deepEqual(
         columns.info.filter((c) => c.nullable !== 'NO'),
@@ -290,7 +345,7 @@ describe('PostgresStore', { skip: server.skip }, () => {
       );
       assert.deepEqual(
         columns.info.filter((c) => c.column_name === 'user_id').map((c) => c.collation),
-        ['C', 'C'],
+        ['C', 'C', 'C'],
       );
     });
 
@@ -361,6 +416,35 @@ describe('PostgresStore', { skip: server.skip }, () => {
       );
       assert.deepEqual(tables, [{ name: 'schema_migrations' }]);
     });
+
+    it('fills the user totals from the minutes when it migrates a database from schema version 2', async (t) => {
+      const fresh = await freshDatabase(t);
+      const old = [
+        point('ana', NOON),
+        point('ana', NOON + 1),
+        point('ana', NOON + 3 * MINUTE_MS),
+        point('ben', NOON - MINUTE_MS),
+        point('chloé', -1),
+        point('🚲', NOON + 59_999),
+      ];
+      await databaseAtVersion2(fresh.url, old);
+      const store = new PostgresStore({ url: fresh.url });
+      t.after(() => store.close());
+      assert.deepEqual(await store.migrate(), { from: 2, to: POSTGRES_SCHEMA_VERSION });
+      await assertTotals(store, old, 'after the migration');
+
+      // Ingest goes on from the filled totals: resends are duplicates, a minute already there is not new.
+      const model = new DedupeModel();
+      model.ingest(old);
+      const later = [
+        ...old,
+        point('ana', NOON + 2),
+        point('ana', NOON + 10 * MINUTE_MS),
+        point('dora', NOON),
+      ];
+      assert.deepEqual(await store.ingest(later), model.ingest(later));
+      await assertTotals(store, model.stored, 'after ingesting on the migrated database');
+    });
   });
 
   describe('integers', () => {
@@ -368,7 +452,7 @@ describe('PostgresStore', { skip: server.skip }, () => {
       await truncate();
       const store = await open();
       await store.ingest([point('ana', NOON)]);
-      assert.equal(typeof (await store.users())[0]?.samples, 'number');
+      assert.equal(typeof (await allUsers(store))[0]?.samples, 'number');
       const globalInt8 = pg.types.getTypeParser(pg.types.builtins.INT8) as (text: string) => unknown;
       assert.equal(globalInt8('9007199254740993'), '9007199254740993');
     });
@@ -460,6 +544,147 @@ describe('PostgresStore', { skip: server.skip }, () => {
     });
   });
 
+  describe('user totals and the live feed on PostgreSQL', () => {
+    /** The totals recomputed by scanning the minutes, as the store no longer does. */
+    async function totalsFromMinutes(): Promise<UserSummary[]> {
+      return onDatabase(db.url, async (client) => {
+        const { rows } = await client.query<UserSummary>(`
+          SELECT user_id AS "userId", count(*)::int AS minutes, sum(samples)::int AS samples,
+            min(minute_ms)::float8 AS "firstMinuteMs", max(minute_ms)::float8 AS "lastMinuteMs"
+          FROM minutes GROUP BY user_id ORDER BY user_id`);
+        return rows;
+      });
+    }
+
+    /*
+     * Four stores, like four Locus processes, each sending every point of five users over a dozen minutes in its
+     * own order and batch size, every batch in flight at once: totals rows and minute rows are created and added
+     * to by many transactions at the same moment, the case the "is this minute new" test in SQL must get right.
+     */
+    it('keeps the totals equal to the minutes under concurrent writers, deadlock-free', async () => {
+      await truncate();
+      const retries: unknown[] = [];
+      const stores = await Promise.all(
+        [1, 2, 3, 4].map(() => open({ onRetry: (error: unknown) => retries.push(error) })),
+      );
+      const users = ['ana', 'ben', 'chloé', 'Dmitri', '🚲'];
+      const keys = users.flatMap((userId) =>
+        Array.from({ length: 240 }, (_, i) => point(userId, NOON + i * 3001)),
+      );
+      const send = async (store: Store, seed: number) => {
+        const order = [...keys].sort((a, b) => ((a.tsMs * seed) % 977) - ((b.tsMs * seed) % 977));
+        const size = 17 + seed * 11;
+        const batches = Array.from({ length: Math.ceil(order.length / size) }, (_, i) =>
+          order.slice(i * size, (i + 1) * size),
+        );
+        return (await Promise.all(batches.map((batch) => store.ingest(batch)))).flat();
+      };
+      const outcomes = (await Promise.all(stores.map((store, i) => send(store, i + 1)))).flat();
+
+      assert.deepEqual(retries, [], 'no deadlock or serialization failure to retry');
+      assert.equal(outcomes.filter((o) => o === 'stored').length, keys.length, 'every key stored once');
+      const expected = summariesOf(keys);
+      assert.deepEqual(await totalsFromMinutes(), expected);
+      await assertTotals(stores[0] as Store, keys);
+    });
+
+    /*
+     * A snapshot's xmax is one past the latest transaction to finish, not past the latest to start, so a marker
+     * taken from it would pass over a transaction that began earlier and is still running. Here ana's ingest waits
+     * with its xid taken while ben's, begun later, commits: only the oldest running xid (xmin) keeps ana's change.
+     */
+    it('reports a change whose transaction was still running when the marker was taken', async (t) => {
+      await truncate();
+      const store = await open();
+      await store.ingest([point('ana', NOON)]);
+      const { marker: before } = await store.changedUsers(null);
+      // Holding ana's totals row makes the next ingest of ana wait with its transaction open, its xid taken.
+      const blocker = new pg.Client({ connectionString: db.url });
+      await blocker.connect();
+      t.after(() => blocker.end());
+      await blocker.query('BEGIN');
+      await blocker.query("SELECT 1 FROM user_totals WHERE user_id = 'ana' FOR UPDATE");
+      const held = store.ingest([point('ana', NOON + MINUTE_MS)]);
+      await waitForLockWait(blocker);
+      assert.deepEqual(await store.ingest([point('ben', NOON)]), ['stored']);
+
+      const during = await store.changedUsers(before);
+      assert.deepEqual(
+        during.users.map((u) => u.userId),
+        ['ben'],
+        "ana's change is not committed yet",
+      );
+      await blocker.query('COMMIT');
+      assert.deepEqual(await held, ['stored']);
+      const afterwards = await store.changedUsers(during.marker);
+      assert.equal(afterwards.users.find((u) => u.userId === 'ana')?.minutes, 2);
+    });
+
+    it('leaves connections for ingest while reads take every read slot', async (t) => {
+      await truncate();
+      // Three connections: one read slot, two left for ingest and health checks.
+      const store = await open({ maxConnections: 3 });
+      await store.ingest([point('ana', NOON)]);
+      // A lock that reads of the minutes wait for: every read that gets a connection holds it.
+      const blocker = new pg.Client({ connectionString: db.url });
+      await blocker.connect();
+      t.after(() => blocker.end());
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE minutes IN ACCESS EXCLUSIVE MODE');
+      const reads = Array.from({ length: 4 }, () => store.minutes('ana', {}, { limit: 10 }));
+      await waitForLockWait(blocker);
+      // Four reads are waiting, yet a query outside the read slots still finds a connection.
+      await store.health();
+      assert.deepEqual(await store.tokens.list(), []);
+      await blocker.query('COMMIT');
+      for (const page of await Promise.all(reads)) assert.equal(page?.rows.length, 1);
+    });
+
+    it('gives reads all connections but two, and at least one', () => {
+      assert.deepEqual([1, 2, 3, 10].map(readSlotsOf), [1, 1, 1, 8]);
+    });
+
+    it('refuses a change marker it did not make, before it reaches SQL', async () => {
+      const store = await open();
+      const foreign = [
+        '',
+        'abc',
+        '-1',
+        '1.5',
+        '01',
+        ' 1',
+        '1e3',
+        '0x10',
+        '18446744073709551616',
+        '1; SELECT 1',
+      ];
+      for (const marker of foreign) {
+        await assert.rejects(
+          store.changedUsers(marker),
+          (error: unknown) => isUnmapped(error) && error instanceof RangeError,
+          JSON.stringify(marker),
+        );
+      }
+      // The largest xid8 is a well-formed marker from the far future: nothing has changed since.
+      assert.deepEqual((await store.changedUsers('18446744073709551615')).users, []);
+    });
+
+    it('rounds track sums beyond 2^53 to the nearest double instead of failing', async () => {
+      await truncate();
+      const store = await open();
+      await store.ingest([point('ana', NOON), point('ana', NOON + MINUTE_MS)]);
+      const huge = Number.MAX_SAFE_INTEGER;
+      await onDatabase(db.url, (client) =>
+        client.query("UPDATE minutes SET lat_sum = $1, samples = $1 WHERE user_id = 'ana'", [huge]),
+      );
+      const [bucket] = (await store.track('ana', {}, { bucketMs: 2 * MINUTE_MS, originMs: NOON })) ?? [];
+      const twice = Number((2n * BigInt(huge)).toString());
+      assert.equal(bucket?.sums.latSum, twice);
+      assert.equal(bucket?.sums.samples, twice);
+      assert.equal(bucket?.minutes, 2);
+    });
+  });
+
   describe('the database going away and coming back', () => {
     let proxy: TcpProxy;
     let proxiedUrl: string;
@@ -495,7 +720,7 @@ describe('PostgresStore', { skip: server.skip }, () => {
         'stored',
         'duplicate',
       ]);
-      assert.equal((await store.users())[0]?.samples, 2);
+      assert.equal((await allUsers(store))[0]?.samples, 2);
     });
 
     it('makes /readyz fail and PUT /location answer 503, then both recover without a restart', async (t) => {

@@ -16,6 +16,7 @@ import type { Point } from '../../src/ingest/point.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { VALID_POINT } from '../support/points.js';
+import { allUsers } from '../support/users.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'locus-files-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -149,7 +150,7 @@ describe('an -shm file that cannot be written', { skip: immutableSupport() }, ()
       () => store.ingest([point(2)]),
       () => store.ingest([point(1)]),
       () => store.health(),
-      () => store.users(),
+      () => allUsers(store),
       () => store.minutes('ana', {}, { limit: 10 }),
       () => store.tokens.list(),
     ]) {

@@ -14,6 +14,7 @@ import {
 } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { storeContract } from './contract/index.js';
+import { allUsers } from '../support/users.js';
 
 const tempDirs: string[] = [];
 
@@ -108,7 +109,7 @@ describe('SqliteStore', () => {
       await store.close();
     });
 
-    it('creates WITHOUT ROWID tables, dedupe keys by time and minutes by user, and sets user_version', async () => {
+    it('creates WITHOUT ROWID tables, dedupe keys by time, minutes and totals by user, and sets user_version', async () => {
       const path = tempDbPath();
       await openSqliteStore({ path }).close();
       const db = new Database(path, { readonly: true });
@@ -119,7 +120,12 @@ describe('SqliteStore', () => {
             "SELECT name, sql FROM sqlite_schema WHERE type = 'table'",
           )
           .all();
-        assert.deepEqual(tables.map((t) => t.name).sort(), ['dedupe_keys', 'minutes', 'tokens']);
+        assert.deepEqual(tables.map((t) => t.name).sort(), [
+          'dedupe_keys',
+          'minutes',
+          'tokens',
+          'user_totals',
+        ]);
         for (const { sql } of tables) assert.match(sql, /WITHOUT ROWID\s*$/);
         const keyOf = (table: string) =>
           (db.pragma(`table_info(${table})`) as { name: string; pk: number; notnull: number }[])
@@ -128,6 +134,7 @@ describe('SqliteStore', () => {
             .map((c) => c.name);
         assert.deepEqual(keyOf('dedupe_keys'), ['ts_ms', 'user_id']);
         assert.deepEqual(keyOf('minutes'), ['user_id', 'minute_ms']);
+        assert.deepEqual(keyOf('user_totals'), ['user_id']);
         const nullable = db
           .prepare(
             "SELECT m.name || '.' || c.name FROM sqlite_schema m, pragma_table_info(m.name) c WHERE NOT c.[notnull]",
@@ -159,6 +166,42 @@ describe('SqliteStore', () => {
       await store.close();
     });
 
+    it('fills the user totals from the minutes of an existing database (schema version 3 to 4)', async () => {
+      const path = tempDbPath();
+      const old = new Database(path);
+      for (const sql of MIGRATIONS.slice(0, 3)) old.exec(sql);
+      const insert = old.prepare(`INSERT INTO minutes VALUES (?, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)`);
+      // Two users, one with a gap and uneven samples: the totals are a recomputation, not the count of rows.
+      for (const [userId, minuteMs, samples] of [
+        ['ana', 60_000, 2],
+        ['ana', 180_000, 5],
+        ['ana', 240_000, 1],
+        ['bo', 120_000, 3],
+      ] as const)
+        insert.run(userId, minuteMs, samples);
+      old.pragma('user_version = 3');
+      old.close();
+      const store = openSqliteStore({ path });
+      assert.equal(store.settings().schemaVersion, SCHEMA_VERSION);
+      assert.deepEqual(await allUsers(store), [
+        { userId: 'ana', minutes: 3, samples: 8, firstMinuteMs: 60_000, lastMinuteMs: 240_000 },
+        { userId: 'bo', minutes: 1, samples: 3, firstMinuteMs: 120_000, lastMinuteMs: 120_000 },
+      ]);
+      // And the totals go on from there: a new minute of ana's and another sample in one she has.
+      await store.ingest([
+        { ...point, userId: 'ana', tsMs: 300_000 },
+        { ...point, userId: 'ana', tsMs: 60_500 },
+      ]);
+      assert.deepEqual(await store.user('ana'), {
+        userId: 'ana',
+        minutes: 4,
+        samples: 10,
+        firstMinuteMs: 60_000,
+        lastMinuteMs: 300_000,
+      });
+      await store.close();
+    });
+
     it('reopens a current database without migrating it again', async () => {
       const path = tempDbPath();
       const first = openSqliteStore({ path });
@@ -166,7 +209,7 @@ describe('SqliteStore', () => {
       await first.close();
       const second = openSqliteStore({ path });
       assert.equal(second.settings().schemaVersion, SCHEMA_VERSION);
-      assert.equal((await second.users()).length, 1);
+      assert.equal((await allUsers(second)).length, 1);
       await second.close();
     });
 
@@ -220,7 +263,7 @@ describe('SqliteStore', () => {
       await store.ingest([point]);
       const other = holdWriteLock(path);
       try {
-        assert.equal((await store.users()).length, 1);
+        assert.equal((await allUsers(store)).length, 1);
         assert.ok(await store.minutes('ana', {}, { limit: 1 }));
         await store.health();
       } finally {
@@ -269,7 +312,7 @@ describe('SqliteStore', () => {
       await store.close();
       const calls = [
         store.ingest([point]),
-        store.users(),
+        allUsers(store),
         store.minutes('ana', {}, { limit: 1 }),
         store.pruneDedupeKeys(0),
         store.health(),

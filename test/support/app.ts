@@ -36,17 +36,29 @@ export async function put(app: LocusApp, body: unknown, contentType = 'applicati
   });
 }
 
-/** A store whose ingest fails with the given error, to test how failures are answered. */
-export function failingStore(base: Store, error: () => Error): Store {
+/** `base` with some of its methods replaced; every other call goes to `base`. */
+export function wrapStore(base: Store, overrides: Partial<Store>): Store {
   return {
-    ingest: () => Promise.reject(error()),
-    users: () => base.users(),
+    ingest: (points) => base.ingest(points),
+    users: (page) => base.users(page),
+    user: (userId) => base.user(userId),
+    changedUsers: (since) => base.changedUsers(since),
     minutes: (...args) => base.minutes(...args),
+    track: (...args) => base.track(...args),
     pruneDedupeKeys: (beforeMs) => base.pruneDedupeKeys(beforeMs),
-    health: () => Promise.reject(error()),
+    health: () => base.health(),
     close: () => base.close(),
     tokens: base.tokens,
+    ...overrides,
   };
+}
+
+/** A store whose ingest fails with the given error, to test how failures are answered. */
+export function failingStore(base: Store, error: () => Error): Store {
+  return wrapStore(base, {
+    ingest: () => Promise.reject(error()),
+    health: () => Promise.reject(error()),
+  });
 }
 
 /** A user's minutes as the read API answers them; none for a user it does not know. */

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { generateTrace, type TraceRow } from '../../src/tools/generate/trace.js';
 import type { Store } from '../../src/store/store.js';
 import { assertProblem, type Answer } from './problem.js';
+import { allUsers } from './users.js';
 
 /** Format and bidi characters (Unicode category Cf), which no user id may hold: invisible, or reordering text. */
 export const FORMAT_CHARACTERS = [
@@ -43,7 +44,7 @@ export function assertAnswered(answer: Answer, what: string): void {
 
 /** Every sample the store counts, over all users: what ingest can change. */
 export async function totalSamples(store: Store): Promise<number> {
-  return (await store.users()).reduce((sum, user) => sum + user.samples, 0);
+  return (await allUsers(store)).reduce((sum, user) => sum + user.samples, 0);
 }
 
 /** Real points from the project's generator, one per (user, wall time), for bodies that should be stored. */

@@ -1,65 +1,115 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  canAppend,
+  chartSeries,
   emptyTrack,
+  GAP_MS,
+  isExact,
   lowerBound,
   mergeTrack,
   nearestIndex,
+  pointAt,
   reported,
+  samplesPerMinute,
   sliceIndices,
-  trackFromGeoJson,
+  trackFromAnswer,
+  trackLength,
+  trackMinutes,
   unwrapLongitudes,
+  type TrackPoint,
 } from '../../web/track.js';
 
-const point = (minute: string, long: number, lat: number, speed: number | null = 1) => ({
-  type: 'Feature',
-  geometry: { type: 'Point', coordinates: [long, lat] },
-  properties: { minute, accuracy: speed === null ? null : 5, speed, samples: 2 },
+const at = (minute: number) => Date.UTC(2017, 0, 1, 18, minute);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A point of a /track answer merging `minutes` minutes from `first` (a minute of 18:xx) to `last`. */
+function point(first: number, last = first, minutes = last - first + 1, extra: Partial<TrackPoint> = {}) {
+  return {
+    start: iso(at(first)),
+    end: iso(at(last + 1)),
+    minutes,
+    samples: 2 * minutes,
+    lat: 51.5,
+    long: -0.1 + first / 1000,
+    accuracy: 5,
+    speed: 1,
+    ...extra,
+  };
+}
+
+const answer = (bucketSeconds: number, ...points: unknown[]) => ({
+  user_id: 'u',
+  bucket_seconds: bucketSeconds,
+  points,
 });
 
-const collection = (...features: unknown[]) => ({ type: 'FeatureCollection', features });
-
-describe('trackFromGeoJson', () => {
-  it('takes the Point features as columns, NaN for values not reported, ignoring the track', () => {
-    const track = trackFromGeoJson(
-      collection(
-        point('2017-01-01T18:05:00.000Z', -73.9, 40.7),
-        point('2017-01-01T18:06:00.000Z', -73.8, 40.8, null),
-        { type: 'Feature', geometry: { type: 'LineString', coordinates: [] }, properties: {} },
-      ),
+describe('trackFromAnswer', () => {
+  it('takes the points as columns, NaN for values not reported', () => {
+    const track = trackFromAnswer(
+      answer(60, point(5), point(6, 6, 1, { speed: null, accuracy: null, long: -73.8 })),
     );
-    assert.deepEqual([...track.minuteMs], [Date.UTC(2017, 0, 1, 18, 5), Date.UTC(2017, 0, 1, 18, 6)]);
-    assert.deepEqual([...track.long], [-73.9, -73.8]);
-    assert.deepEqual([...track.lat], [40.7, 40.8]);
+    assert.equal(track.bucketSeconds, 60);
+    assert.ok(isExact(track));
+    assert.deepEqual([...track.startMs], [at(5), at(6)]);
+    assert.deepEqual([...track.endMs], [at(6), at(7)]);
+    assert.deepEqual([...track.timeMs], [at(5), at(6)], 'a single minute is drawn at its start');
+    assert.deepEqual([...track.long], [-0.095, -73.8]);
     assert.deepEqual([...track.speed], [1, NaN]);
     assert.equal(reported(track.accuracy[1]), null);
     assert.equal(reported(track.accuracy[0]), 5);
   });
 
-  it('refuses what is not a FeatureCollection', () => {
-    assert.throws(() => trackFromGeoJson({ type: 'Feature' }), /FeatureCollection/);
+  it('draws a merged point midway between its first and its last minute', () => {
+    const track = trackFromAnswer(answer(600, point(0, 8, 7), point(10, 19, 10)));
+    assert.equal(isExact(track), false);
+    assert.deepEqual([...track.timeMs], [at(4), (at(10) + at(19)) / 2]);
+    assert.equal(trackMinutes(track), 17);
+    assert.equal(trackMinutes(track, 1), 10);
+    assert.deepEqual([...samplesPerMinute(track)], [2, 2]);
+  });
+
+  it('gives back each point as the server sent it', () => {
+    const sent = point(3, 7, 4, { speed: null });
+    assert.deepEqual(pointAt(trackFromAnswer(answer(300, sent)), 0), sent);
+  });
+
+  it('refuses what is not a track answer', () => {
+    assert.throws(() => trackFromAnswer({ type: 'FeatureCollection' }), /not a track/);
+    assert.throws(() => trackFromAnswer(answer(60, { ...point(1), lat: 'x' })), /not a track/);
+    assert.throws(() => trackFromAnswer(answer(0, point(1))), /not a track/);
+    assert.throws(() => trackFromAnswer(null), /not a track/);
+  });
+
+  it('takes an empty answer', () => {
+    assert.equal(trackLength(trackFromAnswer(answer(60))), 0);
   });
 });
 
-describe('mergeTrack', () => {
-  it('replaces the minutes from the update on, keeping those before', () => {
-    const base = trackFromGeoJson(
-      collection(...['00', '01', '02'].map((m, i) => point(`2017-01-01T18:${m}:00Z`, i, 0))),
-    );
-    const update = trackFromGeoJson(
-      collection(...['02', '03'].map((m, i) => point(`2017-01-01T18:${m}:00Z`, 10 + i, 0))),
-    );
+describe('mergeTrack and canAppend', () => {
+  const base = trackFromAnswer(answer(60, point(0), point(1), point(2)));
+
+  it('replaces the points from the update on, keeping those before', () => {
+    const update = trackFromAnswer(answer(60, point(2, 2, 1, { long: 10 }), point(3, 3, 1, { long: 11 })));
     const merged = mergeTrack(base, update);
-    assert.deepEqual([...merged.long], [0, 1, 10, 11]);
+    assert.deepEqual([...merged.long], [-0.1, -0.099, 10, 11]);
     assert.equal(mergeTrack(base, emptyTrack()), base);
+    assert.ok(canAppend(merged, 10));
+    assert.ok(canAppend(merged, 10, 4), 'four minutes, as the user has');
+  });
+
+  it('does not pass merged minutes for exact ones, nor outgrow the screen, nor miss older minutes', () => {
+    const coarse = mergeTrack(base, trackFromAnswer(answer(120, point(2, 3))));
+    assert.equal(coarse.bucketSeconds, 120);
+    assert.equal(canAppend(coarse, 10), false);
+    const merged = mergeTrack(base, trackFromAnswer(answer(60, point(3))));
+    assert.equal(canAppend(merged, 3), false, 'four points, three wanted');
+    assert.equal(canAppend(merged, 10, 5), false, 'the user has a minute more than these');
   });
 });
 
 describe('lookups', () => {
-  const track = trackFromGeoJson(
-    collection(...['00', '01', '05', '06'].map((m) => point(`2017-01-01T18:${m}:00Z`, 0, 0))),
-  );
-  const at = (m: number) => Date.UTC(2017, 0, 1, 18, m);
+  const track = trackFromAnswer(answer(60, point(0), point(1), point(5), point(6)));
 
   it('lowerBound finds the first value not below', () => {
     assert.equal(lowerBound([1, 3, 3, 5], 3), 1);
@@ -67,7 +117,7 @@ describe('lookups', () => {
     assert.equal(lowerBound([], 1), 0);
   });
 
-  it('nearestIndex finds the closest minute', () => {
+  it('nearestIndex finds the closest point', () => {
     assert.equal(nearestIndex(track, at(2)), 1);
     assert.equal(nearestIndex(track, at(4)), 2);
     assert.equal(nearestIndex(track, at(-10)), 0);
@@ -78,6 +128,31 @@ describe('lookups', () => {
   it('sliceIndices takes both ends inclusively', () => {
     assert.deepEqual(sliceIndices(track, at(1), at(5)), [1, 3]);
     assert.deepEqual(sliceIndices(track, at(2), at(4)), [2, 2]);
+  });
+});
+
+describe('chartSeries', () => {
+  it('draws every point, breaking the line at silences and at values not reported', () => {
+    const track = trackFromAnswer(
+      answer(60, point(0), point(1, 1, 1, { speed: null }), point(8, 8, 1, { speed: 3 })),
+    );
+    assert.ok(at(8) - at(2) > GAP_MS);
+    const [xs, ys] = chartSeries(track, track.speed, 0, 3);
+    assert.deepEqual(ys, [1, null, null, 3]);
+    assert.equal(xs[2], (at(2) + at(8)) / 2 / 1000, 'the break lies in the silence');
+    assert.ok(xs.every((x, i) => i === 0 || x > xs[i - 1]!));
+  });
+
+  it('does not break the line between neighbouring buckets longer than the gap', () => {
+    const hour = 60;
+    const track = trackFromAnswer(answer(hour * 60, point(0, 50), point(70, 110)));
+    const [, ys] = chartSeries(track, track.speed, 0, 2);
+    assert.deepEqual(ys, [1, 1]);
+  });
+
+  it('draws only the slice asked for', () => {
+    const track = trackFromAnswer(answer(60, point(0), point(1), point(2)));
+    assert.deepEqual(chartSeries(track, track.long, 1, 2), [[at(1) / 1000], [-0.099]]);
   });
 });
 

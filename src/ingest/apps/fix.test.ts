@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkUserId, instantTimestamp, kmhToMps, prefixFields, renameFields, composeNamed } from './fix.js';
+import {
+  checkUserId,
+  composeRead,
+  instantTimestamp,
+  kmhToMps,
+  prefixFields,
+  renameFields,
+  composeNamed,
+} from './fix.js';
 import { MAX_EPOCH_SECONDS, MIN_EPOCH_SECONDS } from '../limits.js';
 
 const FIX = {
@@ -40,6 +48,51 @@ describe('composeNamed', () => {
     assert.ok(!result.ok);
     assert.equal(result.errors[0]?.field, 'tst');
     assert.match(result.errors[0]?.message ?? '', /retention window/);
+  });
+});
+
+describe('composeRead', () => {
+  const NAMES = { user_id: 'id', lat: 'lat', long: 'lon', timestamp: 'time', accuracy: 'acc', speed: 'spd' };
+
+  it('is the composer when the door read every field', () => {
+    const result = composeRead({ fields: FIX, errors: [], names: NAMES }, {});
+    assert.deepEqual(result, composeNamed(FIX, {}, {}));
+  });
+
+  it('lists the door’s errors and the composer’s for the fields it read in the payload’s order', () => {
+    const fields = { ...FIX, lat: undefined, long: 200, accuracy: -1 };
+    const result = composeRead(
+      { fields, errors: [{ field: 'lat', message: 'must be a number, got "x"' }], names: NAMES },
+      {},
+    );
+    assert.deepEqual(result, {
+      ok: false,
+      errors: [
+        { field: 'lat', message: 'must be a number, got "x"' },
+        { field: 'lon', message: 'must be ≤ 180, got 200' },
+        { field: 'acc', message: 'must be ≥ 0, got -1' },
+      ],
+    });
+  });
+
+  it('puts the composer’s errors between the door’s by the payload’s order, containers with their members', () => {
+    const names = {
+      ...NAMES,
+      long: 'geometry.coordinates.0',
+      lat: 'geometry.coordinates.1',
+      speed: 'p.speed',
+    };
+    const door = [
+      { field: 'geometry', message: 'is odd' },
+      { field: 'p.speed', message: 'must be a number' },
+    ];
+    const fields = { ...FIX, timestamp: '2017-02-30 00:00:00', speed: undefined };
+    const result = composeRead({ fields, errors: door, names }, {});
+    assert.ok(!result.ok);
+    assert.deepEqual(
+      result.errors.map((e) => e.field),
+      ['geometry', 'time', 'p.speed'],
+    );
   });
 });
 

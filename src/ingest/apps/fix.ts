@@ -7,10 +7,11 @@ import type { FieldError, Point, RawFix, Result } from '../point.js';
 import { fieldErrorsFromAjv } from '../checks.js';
 
 /*
- * What the app formats have in common. Each format checks its own payload against a TypeBox schema whose fields
- * reuse the PUT /location field schemas (same ranges, same messages), converts units, maps it to a RawFix, and
- * hands that to the one composer (../compose.ts) through composeNamed, which names the composer's errors with the
- * format's own field names.
+ * What the app formats have in common. Each format checks its own payload (against a TypeBox schema, or parameter
+ * by parameter), converts units, maps it to a RawFix, and hands that to the one composer (../compose.ts) through
+ * composeNamed, which names the composer's errors with the format's own field names, or through composeRead, which
+ * also takes the format's own errors about what it could not read, so that the values are checked by the composer
+ * alone even when the payload is wrong elsewhere.
  */
 
 /** The one item of a batch that could not be stored, by its position in the batch. */
@@ -86,4 +87,75 @@ export function composeNamed(
 ): Result<Point> {
   const composed = composePoint(fix, options);
   return composed.ok ? composed : { ok: false, errors: renameFields(composed.errors, names) };
+}
+
+/** The payload's name of each RawFix field, listed in the payload's order: `{ user_id: 'id', lat: 'lat', … }`. */
+export type FieldNames = Readonly<Record<keyof RawFix, string>>;
+
+/**
+ * A fix as a door read it: the fields it could read, its own errors about the payload (a member of the wrong type,
+ * a number that is not one), and the payload's name of each field. The composer's errors about a field left out of
+ * `fields` are dropped, so `errors` must say what is wrong there.
+ */
+export interface ReadFix {
+  fields: Partial<RawFix>;
+  errors: FieldError[];
+  names: FieldNames;
+}
+
+// Stands in for a field the door could not read: a value the composer refuses, and whose error is dropped, since
+// the door has said what is wrong there.
+const UNREAD: RawFix = { user_id: '', timestamp: '', lat: NaN, long: NaN, accuracy: NaN, speed: NaN };
+
+function withStandIns(fields: Partial<RawFix>): RawFix {
+  return {
+    user_id: fields.user_id ?? UNREAD.user_id,
+    timestamp: fields.timestamp ?? UNREAD.timestamp,
+    lat: fields.lat ?? UNREAD.lat,
+    long: fields.long ?? UNREAD.long,
+    accuracy: fields.accuracy === undefined ? UNREAD.accuracy : fields.accuracy,
+    speed: fields.speed === undefined ? UNREAD.speed : fields.speed,
+  };
+}
+
+function wasRead(fields: Partial<RawFix>, field: string): boolean {
+  return Object.hasOwn(UNREAD, field) && fields[field as keyof RawFix] !== undefined;
+}
+
+/**
+ * Where a field comes in the payload (`order`): a listed field's place, a container's (`geometry`) that of its first
+ * member listed, a listed field's member's that of the field; -1 for any other (`type`, which stays where it is).
+ */
+function payloadRank(field: string, order: readonly string[]): number {
+  return order.findIndex(
+    (name) => name === field || name.startsWith(`${field}.`) || field.startsWith(`${name}.`),
+  );
+}
+
+/** The door's errors in their own order, each of the composer's before the first door error later in the payload. */
+function inPayloadOrder(door: FieldError[], composer: FieldError[], order: readonly string[]): FieldError[] {
+  const rank = (error: FieldError) => payloadRank(error.field, order);
+  const pending = composer.toSorted((a, b) => rank(a) - rank(b));
+  const merged: FieldError[] = [];
+  let next = 0;
+  for (const error of door) {
+    for (; next < pending.length && rank(pending[next] as FieldError) < rank(error); next++) {
+      merged.push(pending[next] as FieldError);
+    }
+    merged.push(error);
+  }
+  return [...merged, ...pending.slice(next)];
+}
+
+/**
+ * A fix a door read, whole or in part, through the one composer, so that the rules of PUT /location (ranges, the
+ * timestamp's format, the user id) are checked there alone. Its errors: the door's, with the composer's about the
+ * fields the door did read, named and listed as the payload has them.
+ */
+export function composeRead(read: ReadFix, options: ComposeOptions): Result<Point> {
+  const composed = composePoint(withStandIns(read.fields), options);
+  if (composed.ok && read.errors.length === 0) return composed;
+  const checked = composed.ok ? [] : composed.errors.filter((e) => wasRead(read.fields, e.field));
+  const named = renameFields(checked, read.names);
+  return { ok: false, errors: inPayloadOrder(read.errors, named, Object.values(read.names)) };
 }

@@ -1,8 +1,7 @@
-import { LocationSchema } from '../../schemas/location.js';
 import type { ComposeOptions } from '../compose.js';
 import { MAX_INSTANT_MS, MIN_INSTANT_MS } from '../limits.js';
-import type { FieldError, Point, Result } from '../point.js';
-import { checkUserId, compileCheck, composeNamed, instantTimestamp, renameFields } from './fix.js';
+import type { Point, Result } from '../point.js';
+import { composeRead, instantTimestamp, type ReadFix } from './fix.js';
 
 /*
  * The OsmAnd / GPSLogger "custom URL" protocol: one fix per request, as query parameters (or a form body).
@@ -35,12 +34,6 @@ const EPOCH = /^\d+(?:\.\d+)?$/;
 // From 10,000,000,000 on, an epoch is read as milliseconds: as seconds it would be past the year 2286.
 const MILLISECONDS_FROM = 1e10;
 
-const checkLat = compileCheck(LocationSchema.properties.lat);
-const checkLong = compileCheck(LocationSchema.properties.long);
-const checkAccuracy = compileCheck(LocationSchema.properties.accuracy);
-const checkSpeed = compileCheck(LocationSchema.properties.speed);
-const checkTimestampText = compileCheck(LocationSchema.properties.timestamp);
-
 /** The first of the field's names that carries a value; an empty value counts as not sent. */
 function paramOf(params: URLSearchParams, field: Field): Result<Param | undefined> {
   for (const name of OSMAND_PARAMS[field]) {
@@ -53,29 +46,45 @@ function paramOf(params: URLSearchParams, field: Field): Result<Param | undefine
   return { ok: true, value: undefined };
 }
 
-/** The field's parameter, which must carry a value. */
-function requiredParamOf(params: URLSearchParams, field: Field): Result<Param> {
+/** One field as read: the name it was sent as (its first name when it was not), and its value or errors. */
+interface FieldRead<T> {
+  name: string;
+  value: Result<T>;
+}
+
+/** A field's value: `parse` of its parameter, or `absent()` when none carries a value. */
+function readField<T>(
+  params: URLSearchParams,
+  field: Field,
+  parse: (param: Param) => Result<T>,
+  absent: (name: string) => Result<T>,
+): FieldRead<T> {
+  const first = OSMAND_PARAMS[field][0];
   const param = paramOf(params, field);
-  if (!param.ok) return param;
-  if (param.value) return { ok: true, value: param.value };
-  return { ok: false, errors: [{ field: OSMAND_PARAMS[field][0], message: 'is required' }] };
+  if (!param.ok) return { name: first, value: param };
+  if (param.value === undefined) return { name: first, value: absent(first) };
+  return { name: param.value.name, value: parse(param.value) };
 }
 
-function numberIn(param: Param, check: (value: unknown) => Result<number>): Result<number> {
-  if (!DECIMAL.test(param.text))
-    return {
-      ok: false,
-      errors: [{ field: param.name, message: `must be a number, got ${JSON.stringify(param.text)}` }],
-    };
-  const checked = check(Number(param.text));
-  return checked.ok ? checked : { ok: false, errors: renameFields(checked.errors, { body: param.name }) };
+function required(name: string): Result<never> {
+  return { ok: false, errors: [{ field: name, message: 'is required' }] };
 }
 
-function optionalNumber(
-  param: Param | undefined,
-  check: (value: unknown) => Result<number>,
-): Result<number | null> {
-  return param === undefined ? { ok: true, value: null } : numberIn(param, check);
+function notSent(): Result<null> {
+  return { ok: true, value: null };
+}
+
+function text(param: Param): Result<string> {
+  return { ok: true, value: param.text };
+}
+
+// Only the syntax: the ranges are the composer's to check.
+function decimal(param: Param): Result<number> {
+  if (DECIMAL.test(param.text)) return { ok: true, value: Number(param.text) };
+  return {
+    ok: false,
+    errors: [{ field: param.name, message: `must be a number, got ${JSON.stringify(param.text)}` }],
+  };
 }
 
 // An unescaped `+` in a query string arrives as a space, so `…T13:05:12+02:00` reads `…T13:05:12 02:00`; the
@@ -84,49 +93,53 @@ function restorePlus(text: string): string {
   return text.replace(/^(\S+[Tt ]\S+) (\d{2}(?::?\d{2})?)$/, '$1+$2');
 }
 
-/** The timestamp as text PUT /location takes: an epoch (seconds or milliseconds) as UTC, an ISO 8601 text as is. */
+/**
+ * The timestamp as text PUT /location takes: an epoch (seconds or milliseconds) as UTC, an ISO 8601 text as is
+ * (the composer parses it). An epoch is range-checked here because no Date, so no text, holds one far beyond.
+ */
 function timestampText(param: Param): Result<string> {
-  if (EPOCH.test(param.text)) {
-    const value = Number(param.text);
-    const ms = value >= MILLISECONDS_FROM ? value : value * 1000;
-    if (ms >= MIN_INSTANT_MS && ms <= MAX_INSTANT_MS) return { ok: true, value: instantTimestamp(ms) };
-    return { ok: false, errors: [{ field: param.name, message: 'is not between the years 1900 and 9999' }] };
-  }
-  const text = restorePlus(param.text);
-  const checked = checkTimestampText(text);
-  return checked.ok ? checked : { ok: false, errors: renameFields(checked.errors, { body: param.name }) };
+  if (!EPOCH.test(param.text)) return { ok: true, value: restorePlus(param.text) };
+  const value = Number(param.text);
+  const ms = value >= MILLISECONDS_FROM ? value : value * 1000;
+  if (ms >= MIN_INSTANT_MS && ms <= MAX_INSTANT_MS) return { ok: true, value: instantTimestamp(ms) };
+  return { ok: false, errors: [{ field: param.name, message: 'is not between the years 1900 and 9999' }] };
 }
 
-function collect<T extends Record<string, Result<unknown>>>(
-  results: T,
-): Result<{ [K in keyof T]: T[K] extends Result<infer V> ? V : never }> {
-  const errors: FieldError[] = [];
-  const values: Record<string, unknown> = {};
-  for (const [key, result] of Object.entries(results)) {
-    if (result.ok) values[key] = result.value;
-    else errors.push(...result.errors);
-  }
-  // Every entry was ok, so `values` holds each key's value.
-  return errors.length > 0
-    ? { ok: false, errors }
-    : { ok: true, value: values as { [K in keyof T]: T[K] extends Result<infer V> ? V : never } };
+function valueOf<T>(read: FieldRead<T>): T | undefined {
+  return read.value.ok ? read.value.value : undefined;
 }
 
-function andThen<A, B>(result: Result<A>, next: (value: A) => Result<B>): Result<B> {
-  return result.ok ? next(result.value) : result;
+/** A request's fields as sent, in the order of OsmAnd's URL, for the composer. */
+function readParams(params: URLSearchParams): ReadFix {
+  const user = readField(params, 'userId', text, required);
+  const lat = readField(params, 'lat', decimal, required);
+  const long = readField(params, 'long', decimal, required);
+  const timestamp = readField(params, 'timestamp', timestampText, required);
+  const accuracy = readField<number | null>(params, 'accuracy', decimal, notSent);
+  const speed = readField<number | null>(params, 'speed', decimal, notSent);
+  const reads = [user, lat, long, timestamp, accuracy, speed];
+  return {
+    fields: {
+      user_id: valueOf(user),
+      lat: valueOf(lat),
+      long: valueOf(long),
+      timestamp: valueOf(timestamp),
+      accuracy: valueOf(accuracy),
+      speed: valueOf(speed),
+    },
+    errors: reads.flatMap((read) => (read.value.ok ? [] : read.value.errors)),
+    names: {
+      user_id: user.name,
+      lat: lat.name,
+      long: long.name,
+      timestamp: timestamp.name,
+      accuracy: accuracy.name,
+      speed: speed.name,
+    },
+  };
 }
 
 /** One OsmAnd / GPSLogger request (its query and form parameters) as a point; every field at fault is reported. */
 export function osmandToPoint(params: URLSearchParams, options: ComposeOptions = {}): Result<Point> {
-  const required = (field: Field) => requiredParamOf(params, field);
-  const optional = (field: Field) => paramOf(params, field);
-  const fields = collect({
-    userId: andThen(required('userId'), ({ name, text }) => checkUserId(text, name)),
-    lat: andThen(required('lat'), (p) => numberIn(p, checkLat)),
-    long: andThen(required('long'), (p) => numberIn(p, checkLong)),
-    timestamp: andThen(required('timestamp'), timestampText),
-    accuracy: andThen(optional('accuracy'), (p) => optionalNumber(p, checkAccuracy)),
-    speed: andThen(optional('speed'), (p) => optionalNumber(p, checkSpeed)),
-  });
-  return andThen(fields, ({ userId, ...fix }) => composeNamed({ user_id: userId, ...fix }, options, {}));
+  return composeRead(readParams(params), options);
 }

@@ -1,15 +1,14 @@
-import { LocationSchema } from '../../schemas/location.js';
-import { OverlandLocationSchema, type OverlandLocation } from '../../schemas/apps/overland.js';
+import { OverlandLocationSchema } from '../../schemas/apps/overland.js';
 import type { ComposeOptions } from '../compose.js';
-import type { FieldError, Point, RawFix, Result } from '../point.js';
+import type { Point, Result } from '../point.js';
+import { compileCheck, composeRead, prefixFields, type ItemError } from './fix.js';
 import {
-  checkUserId,
-  compileCheck,
-  composeNamed,
-  prefixFields,
-  renameFields,
-  type ItemError,
-} from './fix.js';
+  featureFieldNames,
+  isFeature,
+  OVERLAND_DIALECT,
+  readFeature,
+  type FeatureReading,
+} from './geojson-feature.js';
 
 /** The points of an Overland batch that can be stored, and the ones skipped, by index in `locations`. */
 export interface OverlandBatch {
@@ -18,69 +17,46 @@ export interface OverlandBatch {
 }
 
 const checkFeature = compileCheck(OverlandLocationSchema);
-const checkLong = compileCheck(LocationSchema.properties.long);
-const checkLat = compileCheck(LocationSchema.properties.lat);
 
 // A point whose user cannot be told is a setting to fix, not garbage: the whole batch is refused so that Overland
 // keeps it and sends it again once the device ID or ?user= is set.
 const NO_USER = 'is empty or absent, and the URL has no ?user= to fall back on';
 
-function coordinateErrors(feature: OverlandLocation): FieldError[] {
-  const [long, lat] = feature.geometry.coordinates;
-  const checks = [
-    { field: 'geometry.coordinates.0', result: checkLong(long) },
-    { field: 'geometry.coordinates.1', result: checkLat(lat) },
-  ];
-  return checks.flatMap(({ field, result }) =>
-    result.ok ? [] : renameFields(result.errors, { body: field }),
-  );
-}
-
-type FeatureFix = Result<RawFix> | { ok: false; noUser: true };
-
-/** One Overland feature as a raw fix; `noUser` when neither the feature nor the URL says whose it is. */
-export function overlandFeatureToFix(item: unknown, fallbackUser: string | undefined): FeatureFix {
-  const checked = checkFeature(item);
-  if (!checked.ok) return checked;
-  const feature = checked.value;
-  const { timestamp, horizontal_accuracy, speed, device_id } = feature.properties;
-  const fromDevice = device_id !== undefined && device_id !== '';
-  if (!fromDevice && fallbackUser === undefined) return { ok: false, noUser: true };
-  const userId = checkUserId(
-    fromDevice ? device_id : fallbackUser,
-    fromDevice ? 'properties.device_id' : 'user',
-  );
-  const errors = [...coordinateErrors(feature), ...(userId.ok ? [] : userId.errors)];
-  if (errors.length > 0 || !userId.ok) return { ok: false, errors };
-  // The schema requires two coordinates; the defaults only tell the compiler so.
-  const [long = 0, lat = 0] = feature.geometry.coordinates;
-  const fix = {
-    user_id: userId.value,
-    timestamp,
-    lat,
-    long,
-    accuracy: horizontal_accuracy ?? null,
-    speed: speed === undefined || speed < 0 ? null : speed,
-  };
-  return { ok: true, value: fix };
-}
-
-const FEATURE_FIELDS = {
-  timestamp: 'properties.timestamp',
-  lat: 'geometry.coordinates.1',
-  long: 'geometry.coordinates.0',
-  accuracy: 'properties.horizontal_accuracy',
-  speed: 'properties.speed',
-  user_id: 'properties.device_id',
+/** What is read of an item that is not a Feature at all: nothing (its schema errors say why). */
+const NOTHING_READ: FeatureReading = {
+  fields: {},
+  errors: [],
+  timeField: 'properties.timestamp',
+  accuracyField: 'properties.horizontal_accuracy',
+  deviceId: undefined,
 };
 
+type FeaturePoint = Result<Point> | { ok: false; noUser: true };
+
+/**
+ * One Overland feature as a point; `noUser` when neither the feature nor the URL says whose it is. Its schema
+ * checks its shape and types in Overland's words; the shared mapper reads it; the composer checks the values. The
+ * mapper's own words for a member it cannot read go unused: the schema has said what is wrong there.
+ */
 function featureToPoint(
   item: unknown,
   fallbackUser: string | undefined,
   options: ComposeOptions,
-): Result<Point> | { ok: false; noUser: true } {
-  const fix = overlandFeatureToFix(item, fallbackUser);
-  return fix.ok ? composeNamed(fix.value, options, FEATURE_FIELDS) : fix;
+): FeaturePoint {
+  const shape = checkFeature(item);
+  const reading = isFeature(item) ? readFeature(item, OVERLAND_DIALECT) : NOTHING_READ;
+  // The device's own id comes first: ?user= only stands in for an empty or absent device_id.
+  const userId = reading.deviceId ?? fallbackUser;
+  if (userId === undefined && shape.ok) return { ok: false, noUser: true };
+  const userField = reading.deviceId === undefined ? 'user' : 'properties.device_id';
+  return composeRead(
+    {
+      fields: { ...reading.fields, user_id: userId },
+      errors: shape.ok ? [] : shape.errors,
+      names: featureFieldNames(reading, userField),
+    },
+    options,
+  );
 }
 
 /**

@@ -1,6 +1,4 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_SPEED_MPS } from '../../ingest/limits.js';
-import { LocationSchema } from '../location.js';
 
 /**
  * The request Overland sends. Points are checked one by one (see OverlandLocationSchema), so that one bad point does
@@ -18,12 +16,15 @@ export const OverlandBodySchema = Type.Object(
   },
 );
 
-/** One Overland point. Properties Locus does not read (altitude, motion, battery…) are ignored. */
+/**
+ * One Overland point: its shape and its members' types. Their values (the timestamp's format, the ranges, the user
+ * id) are checked once, by the composer, with PUT /location's rules. Properties Locus does not read (altitude,
+ * motion, battery…) are ignored.
+ */
 export const OverlandLocationSchema = Type.Object({
   type: Type.Literal('Feature'),
   geometry: Type.Object({
     type: Type.Literal('Point'),
-    // The ranges of longitude and latitude are checked once the pair is read, with PUT /location's schemas.
     coordinates: Type.Array(Type.Number(), {
       minItems: 2,
       maxItems: 3,
@@ -31,12 +32,10 @@ export const OverlandLocationSchema = Type.Object({
     }),
   }),
   properties: Type.Object({
-    timestamp: LocationSchema.properties.timestamp,
-    horizontal_accuracy: Type.Optional(LocationSchema.properties.accuracy),
-    // No lower bound: Core Location reports an unknown speed as -1, which Locus stores as unknown.
-    speed: Type.Optional(
-      Type.Number({ maximum: MAX_SPEED_MPS, description: 'Metres per second; negative means unknown.' }),
-    ),
+    timestamp: Type.String({ description: "As PUT /location's `timestamp`; Overland sends an offset." }),
+    horizontal_accuracy: Type.Optional(Type.Number({ description: 'Metres.' })),
+    // Negative is allowed: Core Location reports an unknown speed as -1, which Locus stores as unknown.
+    speed: Type.Optional(Type.Number({ description: 'Metres per second; negative means unknown.' })),
     device_id: Type.Optional(
       Type.String({ description: 'The user id; empty or absent falls back to `?user=`.' }),
     ),

@@ -9,7 +9,7 @@ import type pg from 'pg';
  * shard. COLLATE "C" makes user ids compare and sort by their bytes, as in SQLite, whatever the database's locale:
  * no two distinct ids can compare equal, and users() is ordered the same on both backends.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE dedupe_keys (
     user_id text COLLATE "C" NOT NULL,
@@ -48,6 +48,28 @@ const MIGRATIONS: readonly string[] = [
     revoked_ms bigint,
     CHECK ((scope = 'admin') = (user_id IS NULL))
   );
+  `,
+  /*
+   * Per-user totals, kept by the ingest statement beside the minutes so that the user list never scans them, and
+   * filled here from the minutes a database already holds (this transaction's xid marks every row as changed).
+   * changed_xid is the last transaction that changed the row: the live feed asks for rows changed at or after the
+   * oldest transaction still running when it last looked (PostgresStore.changedUsers says why that misses nothing).
+   * xid8 counts with the epoch, so it never wraps around and needs no freezing.
+   */
+  `
+  CREATE TABLE user_totals (
+    user_id text COLLATE "C" PRIMARY KEY,
+    minutes bigint NOT NULL,
+    samples bigint NOT NULL,
+    first_minute_ms bigint NOT NULL,
+    last_minute_ms bigint NOT NULL,
+    changed_xid xid8 NOT NULL DEFAULT pg_current_xact_id()
+  );
+  CREATE INDEX user_totals_changed_xid ON user_totals (changed_xid);
+
+  INSERT INTO user_totals (user_id, minutes, samples, first_minute_ms, last_minute_ms)
+  SELECT user_id, count(*), sum(samples), min(minute_ms), max(minute_ms)
+  FROM minutes GROUP BY user_id;
   `,
 ];
 

@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
 import { makeParentDirectory } from './sqlite-directory.js';
 import { checkSharedMemoryWritable, type DatabaseFileIdentities } from './sqlite-files.js';
-import type { MinuteSums } from '../minutes.js';
-import type { UpsertParams } from './sqlite-ingest.js';
+import type { TotalsParams, UpsertParams } from './sqlite-ingest.js';
 import { migrate } from './sqlite-migrations.js';
 import { StoreUnavailableError } from '../store.js';
 
@@ -78,10 +77,18 @@ export function settle<T>(work: () => T): Promise<T> {
   });
 }
 
+/**
+ * As settle, but on the next turn of the event loop: a caller that reads in a loop (an export's pages, a feed's
+ * polls) lets timers and I/O run between its reads, as it does when the reads run on a reader thread.
+ */
+export function settleLater<T>(work: () => T): Promise<T> {
+  return new Promise<void>((resolve) => setImmediate(resolve)).then(() => settle(work));
+}
+
 /** Opens a connection with Locus's settings; the first connection of a process also brings the schema up to date. */
 export function openDatabase(
   options: SqliteStoreOptions,
-  role: 'first' | 'writer' = 'first',
+  role: 'first' | 'other' = 'first',
 ): Database.Database {
   if (options.path !== ':memory:') {
     makeParentDirectory(options.path);
@@ -109,24 +116,6 @@ export function openDatabase(
   }
 }
 
-interface MinuteRow extends MinuteSums {
-  minuteMs: number;
-}
-
-interface UserRow {
-  userId: string;
-  minutes: number;
-  samples: number;
-  firstMinuteMs: number;
-  lastMinuteMs: number;
-}
-
-const MINUTE_COLUMNS = `
-  minute_ms AS minuteMs, samples, lat_sum AS latSum, long_sum AS longSum, long_min AS longMin,
-  long_max AS longMax, long_east_sum AS longEastSum, long_east_min AS longEastMin,
-  long_east_max AS longEastMax, accuracy_sum AS accuracySum,
-  accuracy_count AS accuracyCount, speed_sum AS speedSum, speed_count AS speedCount`;
-
 export function prepareStatements(db: Database.Database) {
   return {
     insertDedupeKey: db.prepare<[string, number]>(
@@ -135,7 +124,9 @@ export function prepareStatements(db: Database.Database) {
     dedupeKeyExists: db
       .prepare<[number, string], 1>('SELECT 1 FROM dedupe_keys WHERE ts_ms = ? AND user_id = ?')
       .pluck(),
-    upsertMinute: db.prepare<UpsertParams>(`
+    upsertMinute: db
+      .prepare<UpsertParams, number>(
+        `
       INSERT INTO minutes (user_id, minute_ms, samples, lat_sum, long_sum, long_min, long_max,
         long_east_sum, long_east_min, long_east_max, accuracy_sum, accuracy_count, speed_sum, speed_count)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -151,18 +142,22 @@ export function prepareStatements(db: Database.Database) {
         accuracy_sum = accuracy_sum + excluded.accuracy_sum,
         accuracy_count = accuracy_count + excluded.accuracy_count,
         speed_sum = speed_sum + excluded.speed_sum,
-        speed_count = speed_count + excluded.speed_count`),
-    users: db.prepare<[], UserRow>(`
-      SELECT user_id AS userId, count(*) AS minutes, sum(samples) AS samples,
-        min(minute_ms) AS firstMinuteMs, max(minute_ms) AS lastMinuteMs
-      FROM minutes GROUP BY user_id ORDER BY user_id`),
-    // fromMs (inclusive) and afterMinuteMs (exclusive) stay separate terms so absent bounds need no special SQL:
-    // the caller passes the widest safe integers instead, and one statement serves every range and page.
-    minutePage: db.prepare<[string, number, number, number, number], MinuteRow>(`
-      SELECT ${MINUTE_COLUMNS} FROM minutes
-      WHERE user_id = ? AND minute_ms >= ? AND minute_ms > ? AND minute_ms < ?
-      ORDER BY minute_ms LIMIT ?`),
-    userExists: db.prepare<[string], 1>('SELECT 1 FROM minutes WHERE user_id = ? LIMIT 1').pluck(),
+        speed_count = speed_count + excluded.speed_count
+      RETURNING samples`,
+      )
+      .pluck(),
+    nextTotalsVersion: db
+      .prepare<[], number>('SELECT coalesce(max(version), 0) + 1 FROM user_totals')
+      .pluck(),
+    upsertTotals: db.prepare<TotalsParams>(`
+      INSERT INTO user_totals (user_id, minutes, samples, first_minute_ms, last_minute_ms, version)
+      VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (user_id) DO UPDATE SET
+        minutes = minutes + excluded.minutes,
+        samples = samples + excluded.samples,
+        first_minute_ms = min(first_minute_ms, excluded.first_minute_ms),
+        last_minute_ms = max(last_minute_ms, excluded.last_minute_ms),
+        version = excluded.version`),
     pruneDedupeKeys: db.prepare<[number]>('DELETE FROM dedupe_keys WHERE ts_ms < ?'),
     health: db.prepare<[], 1>('SELECT 1').pluck(),
   };

@@ -159,7 +159,7 @@ describe('openDatabase', () => {
   it('checkpoints every WAL_AUTOCHECKPOINT_PAGES pages and keeps synchronous=FULL and WAL', () => {
     const file = path.join(dir, 'settings.db');
     const first = openDatabase({ path: file });
-    const writer = openDatabase({ path: file }, 'writer');
+    const writer = openDatabase({ path: file }, 'other');
     for (const db of [first, writer]) {
       assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), WAL_AUTOCHECKPOINT_PAGES);
       assert.equal(db.pragma('synchronous', { simple: true }), 2);

@@ -58,6 +58,23 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE dedupe_keys;
   ALTER TABLE dedupe_keys_by_time RENAME TO dedupe_keys;
   `,
+  // Per-user totals, kept by every ingest in the same transaction as the minutes, so that the user list reads one
+  // row per user instead of scanning every minute. `version` is the change marker of the live feed: each ingest
+  // sets the users it touched to one more than the largest version, and SQLite runs one write transaction at a
+  // time, so versions grow in commit order and "changed since v" is an index range.
+  `
+  CREATE TABLE user_totals (
+    user_id TEXT NOT NULL PRIMARY KEY,
+    minutes INTEGER NOT NULL,
+    samples INTEGER NOT NULL,
+    first_minute_ms INTEGER NOT NULL,
+    last_minute_ms INTEGER NOT NULL,
+    version INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO user_totals (user_id, minutes, samples, first_minute_ms, last_minute_ms, version)
+    SELECT user_id, count(*), sum(samples), min(minute_ms), max(minute_ms), 0 FROM minutes GROUP BY user_id;
+  CREATE INDEX user_totals_by_version ON user_totals (version);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -6,6 +6,7 @@ import {
   openDatabase,
   prepareStatements,
   settle,
+  settleLater,
   type IngestBatch,
   type SqliteSettings,
   type SqliteStoreOptions,
@@ -19,15 +20,21 @@ import {
 } from './sqlite-files.js';
 import { SqliteTokenStore } from './sqlite-tokens.js';
 import { ThreadWriter } from './sqlite-writer-client.js';
-import {
-  pageBounds,
-  pageOf,
-  type MinutePage,
-  type MinuteRange,
-  type PageRequest,
-  type Store,
-  type TokenStore,
-  type UserSummary,
+import { ReaderPool } from './sqlite-reader-pool.js';
+import { SqliteReads, type ReadOp, type ReadRequest, type ReadResults } from './sqlite-reads.js';
+import type {
+  ChangeMarker,
+  MinutePage,
+  MinuteRange,
+  PageRequest,
+  Store,
+  TokenStore,
+  TrackBucket,
+  TrackRequest,
+  UserChanges,
+  UserPage,
+  UserPageRequest,
+  UserSummary,
 } from '../store.js';
 
 export { mapSqliteError, type SqliteSettings, type SqliteStoreOptions } from './sqlite-db.js';
@@ -47,6 +54,8 @@ export class SqliteStore implements Store {
   readonly #statements: Statements;
   /** Ingest on a writer thread for a file; in process for :memory:, which no other connection can see. */
   readonly #writer: ThreadWriter | IngestBatch;
+  /** Reads on reader threads for a file, so that none holds up the event loop; in process for :memory:. */
+  readonly #reads: ReaderPool | SqliteReads;
   readonly tokens: TokenStore;
   /** The file's path; null for :memory:, which has no files to lose. */
   readonly #file: string | null;
@@ -69,8 +78,10 @@ export class SqliteStore implements Store {
         this.#canWrite();
         return outcomes;
       };
+      this.#reads = new SqliteReads(this.#db);
     } else {
       this.#writer = new ThreadWriter({ ...options, files: this.#files });
+      this.#reads = new ReaderPool({ ...options, files: this.#files });
     }
   }
 
@@ -108,17 +119,32 @@ export class SqliteStore implements Store {
     return points.every((point) => dedupeKeyExists.get(point.tsMs, point.userId) !== undefined);
   }
 
-  users(): Promise<UserSummary[]> {
-    return settle(() => {
-      this.#canRead();
-      return this.#statements.users.all();
-    });
+  users(page: UserPageRequest): Promise<UserPage> {
+    return this.#read({ op: 'users', page });
+  }
+
+  user(userId: string): Promise<UserSummary | null> {
+    return this.#read({ op: 'user', userId });
+  }
+
+  changedUsers(since: ChangeMarker | null): Promise<UserChanges> {
+    return this.#read({ op: 'changedUsers', since });
   }
 
   minutes(userId: string, range: MinuteRange, page: PageRequest): Promise<MinutePage | null> {
-    return settle(() => {
+    return this.#read({ op: 'minutes', userId, range, page });
+  }
+
+  track(userId: string, range: MinuteRange, request: TrackRequest): Promise<TrackBucket[] | null> {
+    return this.#read({ op: 'track', userId, range, request });
+  }
+
+  #read<Op extends ReadOp>(request: Extract<ReadRequest, { op: Op }>): Promise<ReadResults[Op]> {
+    const reads = this.#reads;
+    if (reads instanceof ReaderPool) return reads.read(request);
+    return settleLater(() => {
       this.#canRead();
-      return this.#minutePage(userId, range, page);
+      return reads.run(request);
     });
   }
 
@@ -138,6 +164,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#writer instanceof ThreadWriter) await this.#writer.close();
+    if (this.#reads instanceof ReaderPool) await this.#reads.close();
     return settle(() => {
       if (this.#db.open) this.#db.close();
     });
@@ -150,21 +177,6 @@ export class SqliteStore implements Store {
       busyTimeoutMs: this.#db.pragma('busy_timeout', { simple: true }) as number,
       schemaVersion: this.#db.pragma('user_version', { simple: true }) as number,
     }));
-  }
-
-  #minutePage(userId: string, range: MinuteRange, page: PageRequest): MinutePage | null {
-    const bounds = pageBounds(range, page);
-    const fetched = this.#statements.minutePage.all(
-      userId,
-      bounds.fromMs,
-      bounds.afterMs,
-      bounds.toMs,
-      bounds.fetch,
-    );
-    if (fetched.length > 0) return pageOf(userId, fetched, page.limit);
-    return this.#statements.userExists.get(userId) === undefined
-      ? null
-      : { rows: [], nextAfterMinuteMs: null };
   }
 }
 

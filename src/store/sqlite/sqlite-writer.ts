@@ -15,7 +15,8 @@ import {
 } from './sqlite-db.js';
 import { checkDatabaseFiles, checkDatabaseFilesInPlace, checkSharedMemoryWritable } from './sqlite-files.js';
 import { packOutcomes, unpackPoints } from './sqlite-ingest-packing.js';
-import type { WriterReply, WriterRequest } from './sqlite-writer-protocol.js';
+import type { WriterOutcomes, WriterRequest } from './sqlite-writer-protocol.js';
+import { errorReply } from './sqlite-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-writer.ts runs only as a worker thread');
@@ -35,7 +36,7 @@ interface Writer {
  */
 function open(): Writer {
   checkDatabaseFiles(options.path, files);
-  const db = openDatabase(options, 'writer');
+  const db = openDatabase(options, 'other');
   return { db, ingestBatch: createIngestBatch(db, prepareStatements(db)) };
 }
 
@@ -44,14 +45,6 @@ try {
   writer = open();
 } catch {
   // reported to the first ingest, which tries again
-}
-
-function errorReply(id: number, error: unknown): WriterReply {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return {
-    id,
-    error: { code: typeof code === 'string' ? code : undefined, message: String(message ?? error) },
-  };
 }
 
 port.on('message', (request: WriterRequest) => {
@@ -67,7 +60,7 @@ port.on('message', (request: WriterRequest) => {
     checkSharedMemoryWritable(options.path);
     const outcomes = packOutcomes(writer.ingestBatch(unpackPoints(request.points)));
     checkDatabaseFilesInPlace(files);
-    port.postMessage({ id: request.id, outcomes } satisfies WriterReply, [outcomes.buffer]);
+    port.postMessage({ id: request.id, outcomes } satisfies WriterOutcomes, [outcomes.buffer]);
   } catch (error) {
     port.postMessage(errorReply(request.id, error));
   }

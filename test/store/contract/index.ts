@@ -13,6 +13,10 @@ import { lifecycleTests } from './lifecycle.js';
 import { minutesReadTests } from './minutes-reads.js';
 import { pruningTests } from './pruning.js';
 import { tokenTests } from './tokens.js';
+import { trackTests } from './track.js';
+import { userChangeTests } from './user-changes.js';
+import { userPageTests } from './user-pages.js';
+import { userTotalsTests } from './user-totals.js';
 
 export function storeContract(backendName: string, open: () => Promise<StoreUnderTest>): void {
   describe(`Store contract: ${backendName}`, () => {
@@ -55,5 +59,9 @@ export function storeContract(backendName: string, open: () => Promise<StoreUnde
     pruningTests(context);
     lifecycleTests(context);
     tokenTests(context);
+    userTotalsTests(context);
+    userPageTests(context);
+    userChangeTests(context);
+    trackTests(context);
   });
 }

@@ -3,12 +3,13 @@ import { describe, it } from 'node:test';
 import type { Store } from '../../../src/store/store.js';
 import type { ContractContext } from './context.js';
 import { NOON, point } from './support.js';
+import { allUsers } from '../../support/users.js';
 
 /** Every call a Store offers after opening, each as a fresh promise. */
 function everyCall(store: Store): [string, () => Promise<unknown>][] {
   return [
     ['ingest', () => store.ingest([point('ana', NOON + 1)])],
-    ['users', () => store.users()],
+    ['users', () => allUsers(store)],
     ['minutes', () => store.minutes('ana', {}, { limit: 1 })],
     ['pruneDedupeKeys', () => store.pruneDedupeKeys(NOON)],
     ['health', () => store.health()],

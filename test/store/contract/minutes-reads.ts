@@ -4,12 +4,13 @@ import type { MinutePage } from '../../../src/store/store.js';
 import type { ContractContext } from './context.js';
 import { assertMinutesMatch, expectedMinutes } from './expected-minutes.js';
 import { allMinutes, allPages, MINUTE_MS, minutesFrom, NOON, point, randomPoints } from './support.js';
+import { allUsers } from '../../support/users.js';
 
 /** `.users()` and `.minutes(userId, range, page)`: what readers get, ranges and keyset paging. */
 export function minutesReadTests(context: ContractContext): void {
   describe('.users()', () => {
     it('.users() resolves to [] for an empty store', async () => {
-      assert.deepEqual(await context.store.users(), []);
+      assert.deepEqual(await allUsers(context.store), []);
     });
 
     it(".users() summarises each user's minutes, samples, first and last minute, ordered by user id", async () => {
@@ -25,7 +26,7 @@ export function minutesReadTests(context: ContractContext): void {
         point('bob', NOON),
       ];
       await store.ingest(points);
-      assert.deepEqual(await store.users(), [
+      assert.deepEqual(await allUsers(store), [
         { userId: 'alice', minutes: 2, samples: 3, firstMinuteMs: NOON, lastMinuteMs: NOON + MINUTE_MS },
         { userId: 'bob', minutes: 1, samples: 1, firstMinuteMs: NOON, lastMinuteMs: NOON },
         {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { Point } from '../../../src/ingest/point.js';
 import type { MinuteAggregate } from '../../../src/store/minutes.js';
 import type { MinutePage, Store } from '../../../src/store/store.js';
+import { allUsers } from '../../support/users.js';
 
 export const NOON = Date.UTC(2024, 2, 10, 12, 0, 0);
 export const MINUTE_MS = 60_000;
@@ -101,6 +102,6 @@ export async function allMinutes(store: Store, userId: string): Promise<MinuteAg
 }
 
 export async function everything(store: Store): Promise<{ userId: string; rows: MinuteAggregate[] }[]> {
-  const users = await store.users();
+  const users = await allUsers(store);
   return Promise.all(users.map(async ({ userId }) => ({ userId, rows: await allMinutes(store, userId) })));
 }

@@ -17,7 +17,7 @@ export interface DashboardOptions {
   tileUrl?: string | null;
   /** Attribution shown with the tiles (HTML is not interpreted). */
   tileAttribution?: string | null;
-  /** The built assets: index.html, app.js, app.css, track-worker.js. Default: dist/web of this package. */
+  /** The built assets: index.html, app.js, app.css. Default: dist/web of this package. */
   webRoot?: string;
 }
 
@@ -31,7 +31,6 @@ export interface DashboardConfig {
 const ASSETS: Readonly<Record<string, string>> = {
   'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
-  'track-worker.js': 'text/javascript; charset=utf-8',
 };
 
 const CONFIG_PLACEHOLDER = '<!-- locus-config -->';
@@ -68,7 +67,7 @@ export function contentSecurityPolicy(tileUrl: string | null): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
-    "worker-src 'self'",
+    "worker-src 'none'",
     "style-src 'self'",
     `img-src 'self' data:${tiles ? ` ${tiles}` : ''}`,
     "connect-src 'self'",

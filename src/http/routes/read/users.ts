@@ -3,13 +3,14 @@ import { means, type MinuteAggregate } from '../../../store/minutes.js';
 import { parseInstant } from '../../../ingest/timestamp.js';
 import { COMMON_PROBLEMS, ProblemSchema } from '../../../schemas/problem.js';
 import type { LocusApp, LocusDeps } from '../../types.js';
-import { accessOf, authProblems, refuseForeignRead, visibleTo } from '../../plugins/auth.js';
-import type { UserSummary } from '../../../store/store.js';
+import { accessOf, authProblems, refuseForeignRead } from '../../plugins/auth.js';
+import type { Store, UserPage, UserPageRequest, UserSummary } from '../../../store/store.js';
+import type { Access } from '../../../auth/access.js';
 import { problem, sendProblem } from '../../problem.js';
 import { FormatQuerySchema, negotiateFormat, sendExport } from './export.js';
-import { normalUserId } from '../../../schemas/ajv.js';
+import { isUserId, normalUserId } from '../../../schemas/ajv.js';
 
-const Instant = (description: string) => Type.String({ format: 'date-time', description });
+export const Instant = (description: string) => Type.String({ format: 'date-time', description });
 
 const UserSummarySchema = Type.Object({
   user_id: Type.String(),
@@ -32,11 +33,24 @@ const MinuteSchema = Type.Object({
   samples: Type.Integer({ description: 'Distinct points averaged into this minute.' }),
 });
 
-const UserParamsSchema = Type.Object({
+export const UserParamsSchema = Type.Object({
   user_id: Type.String({ format: 'user-id', minLength: 1, maxLength: 128 }),
 });
 
 export const MAX_PAGE = 10_000;
+
+const UsersQuerySchema = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1000 }),
+  cursor: Type.Optional(Type.String({ description: '`next_cursor` of the previous page.' })),
+  prefix: Type.Optional(
+    Type.String({
+      format: 'user-id-prefix',
+      minLength: 1,
+      maxLength: 128,
+      description: 'Only users whose id begins with this, exactly (case-sensitive, in Unicode NFC).',
+    }),
+  ),
+});
 
 const LocationsQuerySchema = Type.Object({
   from: Type.Optional(
@@ -61,20 +75,48 @@ export function decodeCursor(cursor: string): number | null {
   return m && Number.isSafeInteger(value) && encodeCursor(value) === cursor ? value : null;
 }
 
+// The user list's cursor: the last user id of the previous page.
+function encodeUserCursor(userId: string): string {
+  return Buffer.from(`u:${userId}`).toString('base64url');
+}
+
+function decodeUserCursor(cursor: string): string | null {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const userId = text.slice(2);
+  return text.startsWith('u:') && isUserId(userId) && encodeUserCursor(userId) === cursor ? userId : null;
+}
+
+const FOREIGN_CURSOR = problem('invalid-parameter', 'The cursor was not issued by this API.', [
+  { field: 'cursor', message: 'must be a next_cursor from a previous page' },
+]);
+
+/** The page a user token may see: its own user's row, when it is in the page asked for. */
+function ownPage(own: UserSummary | null, page: UserPageRequest): UserPage {
+  const inPage =
+    own !== null &&
+    (page.afterUserId === undefined || own.userId > page.afterUserId) &&
+    own.userId.startsWith(page.prefix ?? '');
+  return { users: inPage ? [own] : [], nextAfterUserId: null };
+}
+
+/** One page of the users `access` may read: one row for a user token, a page of the totals for the rest. */
+async function visibleUsers(store: Store, access: Access, page: UserPageRequest): Promise<UserPage> {
+  if (access.userId === null) return store.users(page);
+  return ownPage(await store.user(access.userId), page);
+}
+
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** The body of GET /users; the dashboard's live feed sends the same. */
-export function userList(users: readonly UserSummary[]) {
+/** A user's totals as GET /users and the live feed answer them. */
+export function userBody(u: UserSummary) {
   return {
-    users: users.map((u) => ({
-      user_id: u.userId,
-      minutes: u.minutes,
-      samples: u.samples,
-      first_minute: iso(u.firstMinuteMs),
-      last_minute: iso(u.lastMinuteMs),
-    })),
+    user_id: u.userId,
+    minutes: u.minutes,
+    samples: u.samples,
+    first_minute: iso(u.firstMinuteMs),
+    last_minute: iso(u.lastMinuteMs),
   };
 }
 
@@ -88,16 +130,36 @@ export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
     '/users',
     {
       schema: {
-        summary: 'Every user with data (with a user token: only its user)',
+        summary: 'The users with data, a page at a time (with a user token: only its user)',
+        description:
+          'Ordered by user id (by Unicode code point). Each user is read from totals kept as points are stored, ' +
+          'so a page costs the same however long the histories are.',
+        querystring: UsersQuerySchema,
         response: {
-          200: Type.Object({ users: Type.Array(UserSummarySchema) }),
+          200: Type.Object({
+            users: Type.Array(UserSummarySchema),
+            next_cursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          400: ProblemSchema,
           ...authProblems(deps),
           ...COMMON_PROBLEMS,
         },
       },
     },
-    async (request) => {
-      return userList(visibleTo(accessOf(request), await deps.store.users()));
+    async (request, reply) => {
+      const { limit, cursor, prefix } = request.query;
+      const afterUserId = cursor === undefined ? undefined : decodeUserCursor(cursor);
+      if (afterUserId === null) return sendProblem(reply, FOREIGN_CURSOR);
+      const page = await visibleUsers(deps.store, accessOf(request), {
+        limit,
+        afterUserId,
+        // Ids are stored in NFC (src/ingest/compose.ts): a prefix typed in another form must still match.
+        prefix: prefix === undefined ? undefined : prefix.normalize('NFC'),
+      });
+      return {
+        users: page.users.map(userBody),
+        next_cursor: page.nextAfterUserId === null ? null : encodeUserCursor(page.nextAfterUserId),
+      };
     },
   );
 
@@ -130,14 +192,7 @@ export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
       const fromMs = from === undefined ? undefined : (parseInstant(from) ?? undefined);
       const toMs = to === undefined ? undefined : (parseInstant(to) ?? undefined);
       const afterMinuteMs = cursor === undefined ? undefined : decodeCursor(cursor);
-      if (afterMinuteMs === null) {
-        return sendProblem(
-          reply,
-          problem('invalid-parameter', 'The cursor was not issued by this API.', [
-            { field: 'cursor', message: 'must be a next_cursor from a previous page' },
-          ]),
-        );
-      }
+      if (afterMinuteMs === null) return sendProblem(reply, FOREIGN_CURSOR);
       // Half-open, [from, to): from=X&to=X is a valid range with nothing in it (200, no rows); only to < from is wrong.
       if (fromMs !== undefined && toMs !== undefined && toMs < fromMs) {
         return sendProblem(

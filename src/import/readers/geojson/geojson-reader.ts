@@ -2,112 +2,36 @@
  * GeoJSON import: a FeatureCollection of Point features (`features`), an Overland batch (`locations`), or one
  * Feature. Each feature is one record, its position the item index in its array.
  *
- * - Time: `properties.timestamp`, else `time`, else `date`. Text goes through as it is (an ISO instant with `Z` or
- *   an offset names its instant; text without one is read as local wall time, as PUT /location does). A number is
- *   epoch time: below 100,000,000,000 it is seconds (that is up to the year 5138), from there milliseconds (from
- *   March 1973 on), since both occur in exports and no real location history needs the other reading.
- * - Accuracy: `horizontal_accuracy` (Overland), else `accuracy`, metres. Speed: `speed`, m/s; a negative speed is
- *   unknown (Core Location's -1, as in the Overland endpoint).
- * - User: --user, else `properties.device_id` (as Overland's endpoint reads it); a feature with neither is a record
- *   error, not a file error, since other features of the same file may carry a device_id.
+ * A feature is mapped as the Overland endpoint maps one (ingest/apps/geojson-feature.ts), with what other tools
+ * write besides: time in `properties.timestamp`, else `time`, else `date` (text, or epoch seconds or milliseconds);
+ * accuracy in `horizontal_accuracy`, else `accuracy`. The user is --user, else `properties.device_id`; a feature
+ * with neither is a record error, not a file error, since other features of the same file may carry a device_id.
  */
 import type { Readable } from 'node:stream';
-import type { FieldError } from '../../../ingest/point.js';
-import { UnreadableFileError, type FormatReader, type ImportRecord, type ReadContext } from '../../types.js';
 import {
-  describe,
-  epochMsText,
-  errorRecord,
-  fixRecord,
-  isObject,
-  optionalNumber,
-  readRecords,
-  RecordParser,
-} from '../record-parser.js';
+  completeFix,
+  GEOJSON_FILE_DIALECT,
+  isFeature,
+  readFeature,
+} from '../../../ingest/apps/geojson-feature.js';
+import { UnreadableFileError, type FormatReader, type ImportRecord, type ReadContext } from '../../types.js';
+import { describe, errorRecord, fixRecord, isObject, readRecords, RecordParser } from '../record-parser.js';
 import { JsonMemberScanner } from '../json-scanner.js';
 
-const TIME_PROPERTIES = ['timestamp', 'time', 'date'] as const;
-const LARGEST_EPOCH_SECONDS = 1e11;
-
-function featureTime(properties: Record<string, unknown>, errors: FieldError[]): string | null {
-  const name = TIME_PROPERTIES.find((key) => properties[key] !== undefined && properties[key] !== null);
-  if (name === undefined) {
-    errors.push({
-      field: 'properties.timestamp',
-      message: 'is required (or properties.time, properties.date)',
-    });
-    return null;
-  }
-  const value = properties[name];
-  const field = `properties.${name}`;
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') {
-    const text = epochMsText(Math.abs(value) < LARGEST_EPOCH_SECONDS ? value * 1000 : value);
-    if (text === null) errors.push({ field, message: `is not a time: ${value}` });
-    return text;
-  }
-  errors.push({
-    field,
-    message: `must be ISO 8601 text or epoch seconds or milliseconds, not ${describe(value)}`,
-  });
-  return null;
-}
-
-function coordinates(geometry: unknown, errors: FieldError[]): [number, number] | null {
-  if (!isObject(geometry) || geometry.type !== 'Point') {
-    const type = isObject(geometry) ? describe(geometry.type) : describe(geometry);
-    errors.push({ field: 'geometry.type', message: `must be "Point", not ${type}` });
-    return null;
-  }
-  const position = geometry.coordinates;
-  if (!Array.isArray(position) || typeof position[0] !== 'number' || typeof position[1] !== 'number') {
-    errors.push({ field: 'geometry.coordinates', message: 'must be [longitude, latitude], two numbers' });
-    return null;
-  }
-  return [position[0], position[1]];
-}
-
-function featureUser(
-  properties: Record<string, unknown>,
-  user: string | undefined,
-  errors: FieldError[],
-): string | null {
-  if (user !== undefined) return user;
-  const device = properties.device_id;
-  if (typeof device === 'string' && device !== '') return device;
-  errors.push({ field: 'user_id', message: 'is required: pass --user (the feature has no device_id)' });
-  return null;
-}
+const NO_USER = { field: 'user_id', message: 'is required: pass --user (the feature has no device_id)' };
 
 /** One feature as a record; `item` is its index in the file's array. */
 export function featureRecord(feature: unknown, item: number, user: string | undefined): ImportRecord {
-  if (!isObject(feature) || feature.type !== 'Feature') {
+  if (!isFeature(feature)) {
     const type = isObject(feature) ? describe(feature.type) : describe(feature);
     return errorRecord(item, [{ field: 'type', message: `must be "Feature", not ${type}` }]);
   }
-  const properties = isObject(feature.properties) ? feature.properties : {};
-  const errors: FieldError[] = [];
-  const position = coordinates(feature.geometry, errors);
-  const timestamp = featureTime(properties, errors);
-  const accuracy = optionalNumber(
-    properties.horizontal_accuracy ?? properties.accuracy,
-    properties.horizontal_accuracy === undefined ? 'properties.accuracy' : 'properties.horizontal_accuracy',
-    errors,
-  );
-  const speed = optionalNumber(properties.speed, 'properties.speed', errors);
-  const userId = featureUser(properties, user, errors);
-  if (errors.length > 0 || position === null || timestamp === null || userId === null) {
-    return errorRecord(item, errors);
-  }
-  const [long, lat] = position;
-  return fixRecord(item, {
-    user_id: userId,
-    timestamp,
-    lat,
-    long,
-    accuracy,
-    speed: speed !== null && speed < 0 ? null : speed,
-  });
+  const { fields, errors, deviceId } = readFeature(feature, GEOJSON_FILE_DIALECT);
+  // --user says whose every record is, whatever the file says.
+  const userId = user ?? deviceId;
+  if (userId === undefined) errors.push(NO_USER);
+  const fix = completeFix(fields, userId);
+  return fix !== null && errors.length === 0 ? fixRecord(item, fix) : errorRecord(item, errors);
 }
 
 const COLLECTIONS = ['features', 'locations'];
