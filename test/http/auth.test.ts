@@ -16,6 +16,7 @@ import { build, put, wrapStore } from '../support/app.js';
 import { VALID_POINT } from '../support/points.js';
 import { assertProblem } from '../support/problem.js';
 import { allUsers } from '../support/users.js';
+import { issueToken } from '../support/tokens.js';
 
 const TS_MS = Date.UTC(2017, 0, 1, 18, 5, 12);
 const TTL_MS = 30_000;
@@ -35,20 +36,6 @@ async function authApp(t: TestContext, options: Omit<AppOptions, 'store'> & { st
       nowMs += ms;
     },
   };
-}
-
-/** A new token in the store: for `userId`, or an admin token when it is null. */
-async function issue(store: Store, userId: string | null) {
-  const secret = newSecret();
-  await store.tokens.create({
-    id: secret.id,
-    hash: secret.hash,
-    userId,
-    scope: userId === null ? 'admin' : 'user',
-    label: null,
-    createdMs: 0,
-  });
-  return secret;
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -205,7 +192,7 @@ describe('AUTH on: requests without a valid token', () => {
   it('an open live feed ends after the cache time, and its revoked token cannot reopen it', async (t) => {
     // The stream's lifetime runs on the real clock; the cache's on the injected one.
     const { app, store, advance } = await authApp(t, { auth: { required: true, tokenCacheTtlMs: 200 } });
-    const { token, id } = await issue(store, 'a1');
+    const { token, id } = await issueToken(store, 'a1');
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     const open = () =>
@@ -241,7 +228,7 @@ describe('AUTH on: requests without a valid token', () => {
 
   it('refuses a malformed Authorization header, an empty ?token= and a repeated one', async (t) => {
     const { app, store } = await authApp(t);
-    const { token } = await issue(store, 'a1');
+    const { token } = await issueToken(store, 'a1');
     const request = INGEST['PUT /location']!('a1');
     for (const authorization of [token, `Bearer`, `Bearer ${token} extra`, `Token ${token}`, `Basic !!!`]) {
       assertUnauthorized(await app.inject(sent(request, { authorization })), false);
@@ -277,7 +264,7 @@ describe('AUTH on: requests without a valid token', () => {
 describe('AUTH on: revoked tokens', () => {
   it('a revoked token keeps working until the cache entry expires, then is 401', async (t) => {
     const { app, store, advance } = await authApp(t);
-    const { token, id } = await issue(store, 'a1');
+    const { token, id } = await issueToken(store, 'a1');
     const send = (second: number) =>
       app.inject(
         sent(
@@ -297,7 +284,7 @@ describe('AUTH on: revoked tokens', () => {
   it('a live feed ends when the cache entry its token was checked from expires, not a cache time after it opened', async (t) => {
     // Both on the injected clock: the stream's end follows the cache entry, not the stream's own age.
     const { app, store, advance } = await authApp(t, { dashboard: { heartbeatMs: 10 } });
-    const { token, id } = await issue(store, 'a1');
+    const { token, id } = await issueToken(store, 'a1');
     assert.equal((await app.inject(sent(PROTECTED['GET /users']!, bearer(token)))).statusCode, 200);
     assert.equal(await store.tokens.revoke(id, 0), true);
     advance(TTL_MS / 2);
@@ -324,7 +311,7 @@ describe('AUTH on: revoked tokens', () => {
   for (const [name, request] of Object.entries(PROTECTED)) {
     it(`${name}: a token revoked before its first use is 401`, async (t) => {
       const { app, store } = await authApp(t);
-      const { token, id } = await issue(store, 'a1');
+      const { token, id } = await issueToken(store, 'a1');
       await store.tokens.revoke(id, 0);
       assertUnauthorized(await app.inject(sent(request, bearer(token))), true);
       assert.deepEqual(await allUsers(store), []);
@@ -336,7 +323,7 @@ describe('AUTH on: writing', () => {
   for (const [name, request] of Object.entries(INGEST)) {
     it(`${name}: a point of the token's own user is stored`, async (t) => {
       const { app, store } = await authApp(t);
-      const { token } = await issue(store, 'a1');
+      const { token } = await issueToken(store, 'a1');
       const response = await app.inject(sent(request('a1'), bearer(token)));
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(
@@ -347,7 +334,7 @@ describe('AUTH on: writing', () => {
 
     it(`${name}: a point of another user is 403 naming that user, and nothing is stored`, async (t) => {
       const { app, store } = await authApp(t);
-      const { token } = await issue(store, 'a1');
+      const { token } = await issueToken(store, 'a1');
       const body = assertProblem(await app.inject(sent(request('b2'), bearer(token))), 403, 'forbidden');
       assert.match(body.detail, /"b2"/);
       assert.deepEqual(await allUsers(store), []);
@@ -355,7 +342,7 @@ describe('AUTH on: writing', () => {
 
     it(`${name}: an admin token writes any user`, async (t) => {
       const { app, store } = await authApp(t);
-      const { token } = await issue(store, null);
+      const { token } = await issueToken(store, null);
       const response = await app.inject(sent(request('b2'), bearer(token)));
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(
@@ -366,7 +353,7 @@ describe('AUTH on: writing', () => {
 
     it(`${name}: the token works as ?token=`, async (t) => {
       const { app, store } = await authApp(t);
-      const { token } = await issue(store, 'a1');
+      const { token } = await issueToken(store, 'a1');
       assert.equal((await app.inject(sent(request('a1'), {}, `token=${token}`))).statusCode, 200);
       const refused = await app.inject(sent(request('b2'), {}, `token=${token}`));
       assertProblem(refused, 403, 'forbidden');
@@ -380,7 +367,7 @@ describe('AUTH on: writing', () => {
   for (const format of ['JSON', 'NDJSON'] as const) {
     it(`POST /locations (${format}): one foreign item among many refuses the whole batch, and nothing is stored`, async (t) => {
       const { app, store } = await authApp(t);
-      const { token } = await issue(store, 'a1');
+      const { token } = await issueToken(store, 'a1');
       const items = [
         point('a1', 1),
         point('a1', 2),
@@ -410,7 +397,7 @@ describe('AUTH on: writing', () => {
 
   it('POST /locations: a 403 names at most ten foreign users and counts the rest', async (t) => {
     const { app, store } = await authApp(t);
-    const { token } = await issue(store, 'a1');
+    const { token } = await issueToken(store, 'a1');
     const items = Array.from({ length: 25 }, (_, i) => point(`u${i}`));
     const response = await app.inject(
       sent(
@@ -425,7 +412,7 @@ describe('AUTH on: writing', () => {
 
   it('POST /overland: a foreign point among own ones refuses the batch', async (t) => {
     const { app, store } = await authApp(t);
-    const { token } = await issue(store, 'a1');
+    const { token } = await issueToken(store, 'a1');
     const payload = JSON.stringify({ locations: [overlandFeature('a1'), overlandFeature('b2')] });
     const response = await app.inject(sent({ ...INGEST['POST /overland']!('a1'), payload }, bearer(token)));
     assertProblem(response, 403, 'forbidden');
@@ -444,7 +431,7 @@ describe('AUTH on: OwnTracks HTTP mode with Basic credentials', () => {
   for (const url of ['/owntracks', '/pub']) {
     it(`${url}: the user name is the user and the password the token`, async (t) => {
       const { app, store } = await authApp(t);
-      const { token } = await issue(store, 'alice');
+      const { token } = await issueToken(store, 'alice');
       const response = await app.inject(ownTracks(basic('alice', token), url));
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(response.json(), []);
@@ -457,21 +444,21 @@ describe('AUTH on: OwnTracks HTTP mode with Basic credentials', () => {
 
   it('a user name that is not the token’s user is 401, and nothing is stored', async (t) => {
     const { app, store } = await authApp(t);
-    const { token } = await issue(store, 'alice');
+    const { token } = await issueToken(store, 'alice');
     assertUnauthorized(await app.inject(ownTracks(basic('bob', token))), true);
     assert.deepEqual(await allUsers(store), []);
   });
 
   it('a wrong password is 401', async (t) => {
     const { app, store } = await authApp(t);
-    await issue(store, 'alice');
+    await issueToken(store, 'alice');
     assertUnauthorized(await app.inject(ownTracks(basic('alice', 'not-the-token'))), true);
     assertUnauthorized(await app.inject(ownTracks(basic('alice', ''))), false);
   });
 
   it('X-Limit-U naming another user than the token’s is 403', async (t) => {
     const { app, store } = await authApp(t);
-    const { token } = await issue(store, 'alice');
+    const { token } = await issueToken(store, 'alice');
     assertProblem(
       await app.inject(ownTracks({ ...basic('alice', token), 'x-limit-u': 'bob' })),
       403,
@@ -482,7 +469,7 @@ describe('AUTH on: OwnTracks HTTP mode with Basic credentials', () => {
 
   it('in user/device mode a token of alice/phone takes user name alice and device phone', async (t) => {
     const { app, store } = await authApp(t, { owntracksUserId: 'user/device' });
-    const { token } = await issue(store, 'alice/phone');
+    const { token } = await issueToken(store, 'alice/phone');
     const own = await app.inject(ownTracks({ ...basic('alice', token), 'x-limit-d': 'phone' }));
     assert.equal(own.statusCode, 200, own.body);
     const otherDevice = await app.inject(ownTracks({ ...basic('alice', token), 'x-limit-d': 'tablet' }));
@@ -496,7 +483,7 @@ describe('AUTH on: OwnTracks HTTP mode with Basic credentials', () => {
 
   it('an admin token may use any user name', async (t) => {
     const { app, store } = await authApp(t);
-    const { token } = await issue(store, null);
+    const { token } = await issueToken(store, null);
     assert.equal((await app.inject(ownTracks(basic('carol', token)))).statusCode, 200);
     assert.deepEqual(
       (await allUsers(store)).map((u) => u.userId),
@@ -508,9 +495,9 @@ describe('AUTH on: OwnTracks HTTP mode with Basic credentials', () => {
 describe('AUTH on: reading', () => {
   it('GET /users lists only the token’s user; an admin token lists everyone', async (t) => {
     const { app, store } = await authApp(t);
-    const admin = await issue(store, null);
-    const a1 = await issue(store, 'a1');
-    const nobody = await issue(store, 'z9');
+    const admin = await issueToken(store, null);
+    const a1 = await issueToken(store, 'a1');
+    const nobody = await issueToken(store, 'z9');
     await seedTwoUsers(app, admin.token);
     const ids = async (token: string) =>
       (await app.inject(sent({ method: 'GET', url: '/users' }, bearer(token))))
@@ -524,8 +511,8 @@ describe('AUTH on: reading', () => {
   for (const [name, request] of Object.entries(READS)) {
     it(`${name}: the token’s own user is 200, another user is 403 (known or not), admin reads both`, async (t) => {
       const { app, store } = await authApp(t);
-      const admin = await issue(store, null);
-      const a1 = await issue(store, 'a1');
+      const admin = await issueToken(store, null);
+      const a1 = await issueToken(store, 'a1');
       await seedTwoUsers(app, admin.token);
       assert.equal((await app.inject(sent(request('a1'), bearer(a1.token)))).statusCode, 200);
       assert.equal((await app.inject(sent(request('a1'), {}, `token=${a1.token}`))).statusCode, 200);
@@ -543,8 +530,8 @@ describe('AUTH on: reading', () => {
 
   it('GET /events?token= streams only the token’s user; an admin token streams everyone', async (t) => {
     const { app, store } = await authApp(t, { dashboard: { liveIntervalMs: 20 } });
-    const admin = await issue(store, null);
-    const a1 = await issue(store, 'a1');
+    const admin = await issueToken(store, null);
+    const a1 = await issueToken(store, 'a1');
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     const openFeed = async (token: string) => {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { newSecret } from '../../src/auth/tokens.js';
 import type { LocusApp } from '../../src/http/types.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { build, put, wrapStore } from '../support/app.js';
 import { VALID_POINT } from '../support/points.js';
+import { issueToken } from '../support/tokens.js';
 
 interface UsersEvent {
   users: Array<{ user_id: string; samples: number }>;
@@ -71,17 +71,8 @@ async function problemOf(response: IncomingMessage): Promise<{ status: number; t
   return JSON.parse(body) as { status: number; type: string };
 }
 
-async function userToken(store: Store, userId: string | null) {
-  const secret = newSecret();
-  await store.tokens.create({
-    id: secret.id,
-    hash: secret.hash,
-    userId,
-    scope: userId === null ? 'admin' : 'user',
-    label: null,
-    createdMs: 0,
-  });
-  return secret.token;
+async function userToken(store: Store, userId: string | null): Promise<string> {
+  return (await issueToken(store, userId)).token;
 }
 
 describe('GET /events', () => {

@@ -6,12 +6,10 @@
 import { Type } from '@sinclair/typebox';
 import { means, MINUTE_MS } from '../../../store/minutes.js';
 import type { MinuteRange, Store, TrackBucket, UserSummary } from '../../../store/store.js';
-import { COMMON_PROBLEMS, ProblemSchema } from '../../../schemas/problem.js';
-import { normalUserId } from '../../../schemas/ajv.js';
 import type { LocusApp } from '../../types.js';
-import { authProblems, refuseForeignRead, type AuthFlags } from '../../plugins/auth.js';
+import type { AuthFlags } from '../../plugins/auth.js';
 import { problem, sendProblem } from '../../problem.js';
-import { rangeFromQuery } from './export.js';
+import { userReadOf, userReadResponses } from './user-read.js';
 import { Instant, UserParamsSchema } from './users.js';
 
 export const MAX_TRACK_POINTS = 10_000;
@@ -113,26 +111,20 @@ export function registerTrackRoute(app: LocusApp, deps: TrackDeps): void {
           'points are the stored minutes.',
         params: UserParamsSchema,
         querystring: TrackQuerySchema,
-        response: {
-          200: Type.Object({
+        response: userReadResponses(
+          Type.Object({
             user_id: Type.String(),
             bucket_seconds: Type.Integer(),
             points: Type.Array(TrackPointSchema),
           }),
-          400: ProblemSchema,
-          404: ProblemSchema,
-          ...authProblems(deps),
-          ...COMMON_PROBLEMS,
-        },
+          deps,
+        ),
       },
     },
     async (request, reply) => {
-      // A user is stored under its id in Unicode NFC (src/ingest/compose.ts): a path may name it in any form.
-      const userId = normalUserId(request.params.user_id);
-      const refused = refuseForeignRead(request, reply, userId);
-      if (refused) return refused;
-      const range = rangeFromQuery(request.query);
-      if ('status' in range) return sendProblem(reply, range);
+      const read = userReadOf(request, reply);
+      if (!('userId' in read)) return read;
+      const { userId, range } = read;
       const track = await readTrack(deps.store, userId, range, request.query.max_points);
       if (track === null)
         return sendProblem(

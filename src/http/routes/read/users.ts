@@ -1,14 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import { means, type MinuteAggregate } from '../../../store/minutes.js';
-import { parseInstant } from '../../../ingest/timestamp.js';
 import { COMMON_PROBLEMS, ProblemSchema } from '../../../schemas/problem.js';
 import type { LocusApp, LocusDeps } from '../../types.js';
-import { accessOf, authProblems, refuseForeignRead } from '../../plugins/auth.js';
+import { accessOf, authProblems } from '../../plugins/auth.js';
 import type { Store, UserPage, UserPageRequest, UserSummary } from '../../../store/store.js';
 import type { Access } from '../../../auth/access.js';
 import { problem, sendProblem } from '../../problem.js';
 import { FormatQuerySchema, negotiateFormat, sendExport } from './export.js';
-import { isUserId, normalUserId } from '../../../schemas/ajv.js';
+import { userReadOf, userReadResponses } from './user-read.js';
+import { isUserId } from '../../../schemas/ajv.js';
 
 export const Instant = (description: string) => Type.String({ format: 'date-time', description });
 
@@ -170,42 +170,27 @@ export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
         summary: "A user's one-minute averages, ascending by minute",
         params: UserParamsSchema,
         querystring: LocationsQuerySchema,
-        response: {
-          200: Type.Object({
+        response: userReadResponses(
+          Type.Object({
             user_id: Type.String(),
             locations: Type.Array(MinuteSchema),
             next_cursor: Type.Union([Type.String(), Type.Null()]),
           }),
-          400: ProblemSchema,
-          404: ProblemSchema,
-          ...authProblems(deps),
-          ...COMMON_PROBLEMS,
-        },
+          deps,
+        ),
       },
     },
     async (request, reply) => {
-      // A user is stored under its id in Unicode NFC (src/ingest/compose.ts): a path may name it in any form.
-      const userId = normalUserId(request.params.user_id);
-      const refused = refuseForeignRead(request, reply, userId);
-      if (refused) return refused;
-      const { from, to, limit, cursor, format } = request.query;
-      const fromMs = from === undefined ? undefined : (parseInstant(from) ?? undefined);
-      const toMs = to === undefined ? undefined : (parseInstant(to) ?? undefined);
+      const read = userReadOf(request, reply);
+      if (!('userId' in read)) return read;
+      const { userId, range } = read;
+      const { limit, cursor, format } = request.query;
       const afterMinuteMs = cursor === undefined ? undefined : decodeCursor(cursor);
       if (afterMinuteMs === null) return sendProblem(reply, FOREIGN_CURSOR);
-      // Half-open, [from, to): from=X&to=X is a valid range with nothing in it (200, no rows); only to < from is wrong.
-      if (fromMs !== undefined && toMs !== undefined && toMs < fromMs) {
-        return sendProblem(
-          reply,
-          problem('invalid-parameter', 'The range ends before it starts.', [
-            { field: 'to', message: 'must not be before from' },
-          ]),
-        );
-      }
       reply.header('vary', 'accept');
       const chosen = negotiateFormat(format, request.headers.accept);
-      if (chosen !== 'json') return sendExport(reply, deps.store, userId, { fromMs, toMs }, chosen);
-      const page = await deps.store.minutes(userId, { fromMs, toMs }, { limit, afterMinuteMs });
+      if (chosen !== 'json') return sendExport(reply, deps.store, userId, range, chosen);
+      const page = await deps.store.minutes(userId, range, { limit, afterMinuteMs });
       if (!page)
         return sendProblem(
           reply,
