@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MinuteAggregate, MinuteSums } from '../store/minutes.js';
 import type { MinutePage, MinuteRange, PageRequest, Store } from '../store/store.js';
-import { openMinuteReader, toExportMinute } from './minutes.js';
+import { busyPauseMs, MAX_BUSY_PAUSE_MS, openMinuteReader, toExportMinute } from './minutes.js';
 
 const SUMS: MinuteSums = {
   samples: 2,
@@ -76,7 +76,7 @@ describe('openMinuteReader', () => {
 
   it('pages through the range with keyset requests, reusing the page read up front', async () => {
     const { store, requests } = fakeStore(10);
-    const read = await openMinuteReader(store, 'a1', { fromMs: 2 * 60_000 }, 3);
+    const read = await openMinuteReader(store, 'a1', { fromMs: 2 * 60_000 }, { pageSize: 3 });
     assert.ok(read);
     assert.deepEqual(await minutesOf(read()), [2, 3, 4, 5, 6, 7, 8, 9]);
     assert.deepEqual(
@@ -87,12 +87,44 @@ describe('openMinuteReader', () => {
 
   it('reads afresh on a second call, narrowed by beforeMs', async () => {
     const { store, requests } = fakeStore(10);
-    const read = await openMinuteReader(store, 'a1', { toMs: 8 * 60_000 }, 4);
+    const read = await openMinuteReader(store, 'a1', { toMs: 8 * 60_000 }, { pageSize: 4 });
     assert.ok(read);
     await minutesOf(read());
     requests.length = 0;
     assert.deepEqual(await minutesOf(read(5 * 60_000)), [0, 1, 2, 3, 4]);
     assert.deepEqual(requests[0]?.range, { toMs: 5 * 60_000 });
     assert.deepEqual(await minutesOf(read(9 * 60_000)), [0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+});
+
+describe('busyPauseMs', () => {
+  it('pauses nine times as long as a page took while ingest is busy, at most 50 ms, and not at all when idle', () => {
+    assert.equal(busyPauseMs(4, true), 36);
+    assert.equal(busyPauseMs(40, true), MAX_BUSY_PAUSE_MS);
+    assert.equal(busyPauseMs(4, false), 0);
+    assert.equal(busyPauseMs(0, true), 0);
+  });
+});
+
+describe('openMinuteReader while ingest is busy', () => {
+  it('asks whether ingest is busy after every page, and still reads every minute', async () => {
+    const { store } = fakeStore(10);
+    let asked = 0;
+    const read = await openMinuteReader(
+      store,
+      'a1',
+      {},
+      {
+        pageSize: 3,
+        ingestBusy: () => {
+          asked++;
+          return true;
+        },
+      },
+    );
+    const minutes: number[] = [];
+    for await (const page of read?.() ?? []) minutes.push(...page.map((m) => m.minuteMs / 60_000));
+    assert.deepEqual(minutes, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(asked, 4, 'once per page');
   });
 });

@@ -29,6 +29,16 @@ function recordingStore(options: { failOn?: number } = {}) {
 }
 
 describe('GroupCommitter', () => {
+  it('is busy while points wait or were submitted within the window, and idle before any came', async () => {
+    const committer = new GroupCommitter(recordingStore());
+    assert.equal(committer.busy(1_000), false, 'nothing submitted yet');
+    const answer = committer.submit([point('a', 1)]);
+    assert.equal(committer.busy(0), true, 'a point waits for its commit');
+    await answer;
+    assert.equal(committer.busy(60_000), true, 'a point came within the window');
+    assert.equal(committer.busy(0), false, 'committed, and the window is empty');
+  });
+
   it('writes submissions of the same tick in one transaction and answers each its own outcomes', async () => {
     const store = recordingStore();
     const committer = new GroupCommitter(store);

@@ -41,6 +41,7 @@ export interface GroupCommitOptions {
 export class GroupCommitter {
   #queue: Waiter[] = [];
   #queuedPoints = 0;
+  #lastSubmitMs = -Infinity;
   #inFlightPoints = 0;
   #flushing: Promise<void> | null = null;
   #scheduled = false;
@@ -60,6 +61,7 @@ export class GroupCommitter {
    * (e.g. `mqtt`) is only passed on to the observer.
    */
   submit(points: readonly Point[], origin?: string): Promise<IngestOutcome[]> {
+    this.#lastSubmitMs = performance.now();
     return new Promise((resolve, reject) => {
       this.#queue.push({ points, origin, resolve, reject });
       this.#queuedPoints += points.length;
@@ -147,6 +149,14 @@ export class GroupCommitter {
   /** Points waiting for a transaction; a measure of back-pressure. */
   get pending(): number {
     return this.#queuedPoints;
+  }
+
+  /**
+   * Whether points came in within the last `windowMs` or are still waiting for their commit: ingest is busy, and
+   * background work (an export) should make way.
+   */
+  busy(windowMs: number): boolean {
+    return this.#queuedPoints + this.#inFlightPoints > 0 || performance.now() - this.#lastSubmitMs < windowMs;
   }
 
   /** Points of the transaction being written now; 0 between transactions. */

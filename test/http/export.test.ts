@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'csv-parse/sync';
@@ -10,6 +12,7 @@ import type { Store } from '../../src/store/store.js';
 import { generateTrace } from '../../src/tools/generate/trace.js';
 import { build, put, seed, wrapStore } from '../support/app.js';
 import { assertProblem } from '../support/problem.js';
+import { VALID_POINT } from '../support/points.js';
 
 interface Collection {
   type: string;
@@ -309,5 +312,47 @@ describe('export streaming', () => {
     const afterLeaving = store.pagesRead;
     await sleep(300);
     assert.equal(store.pagesRead, afterLeaving, 'reads stopped once the client left');
+  });
+});
+
+describe('an export in flight', () => {
+  it('leaves the event loop free: a PUT is answered before the export ends, for a client that reads at once', async (t) => {
+    const { openSqliteStore } = await import('../../src/store/sqlite/sqlite-store.js');
+    // A store that answers every page at once, and a client in another process that takes every byte at once:
+    // nothing outside the export would ever give the event loop a turn.
+    const store = bigStore(openSqliteStore({ path: ':memory:' }), 300_000);
+    const { app } = await build(t, { store });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const events: string[] = [];
+    const reader = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require('node:http').get('http://127.0.0.1:${port}/users/a1/locations.csv', (r) => {
+           process.stdout.write('started\\n');
+           r.resume();
+           r.on('end', () => process.stdout.write('ended\\n'));
+         });`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    t.after(() => reader.kill());
+    const lines = createInterface({ input: reader.stdout });
+    const ended = new Promise<void>((resolve) =>
+      lines.on('line', (line) => {
+        events.push(`export ${line}`);
+        if (line === 'ended') resolve();
+      }),
+    );
+    await new Promise<void>((resolve) => lines.once('line', () => resolve()));
+    const answer = await fetch(`http://127.0.0.1:${port}/location`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...VALID_POINT, user_id: 'other' }),
+    });
+    events.push(`put ${answer.status}`);
+    await ended;
+    assert.deepEqual(events, ['export started', 'put 200', 'export ended']);
   });
 });

@@ -228,16 +228,16 @@ const TRACK_SQL = `
 
 const USER_EXISTS_SQL = 'SELECT 1 FROM user_totals WHERE user_id = $1';
 
-// fromMs (inclusive) and afterMinuteMs (exclusive) stay separate terms so absent bounds need no special SQL:
-// the caller passes the widest safe integers instead, and one statement serves every range and page.
+// One lower bound, the range's start and the cursor folded together (pageBounds in store.ts); absent bounds come
+// as the widest safe integers, so one statement serves every range and page.
 const MINUTE_PAGE_SQL = `
   SELECT minute_ms AS "minuteMs", samples, lat_sum AS "latSum", long_sum AS "longSum", long_min AS "longMin",
     long_max AS "longMax", long_east_sum AS "longEastSum", long_east_min AS "longEastMin",
     long_east_max AS "longEastMax", accuracy_sum AS "accuracySum", accuracy_count AS "accuracyCount",
     speed_sum AS "speedSum", speed_count AS "speedCount"
   FROM minutes
-  WHERE user_id = $1 AND minute_ms >= $2 AND minute_ms > $3 AND minute_ms < $4
-  ORDER BY minute_ms LIMIT $5`;
+  WHERE user_id = $1 AND minute_ms >= $2 AND minute_ms < $3
+  ORDER BY minute_ms LIMIT $4`;
 
 interface MinuteRow extends MinuteSums {
   minuteMs: number;
@@ -534,7 +534,6 @@ export class PostgresStore implements Store {
     const { rows: fetched } = await this.#pool.query<MinuteRow>(MINUTE_PAGE_SQL, [
       userId,
       bounds.fromMs,
-      bounds.afterMs,
       bounds.toMs,
       bounds.fetch,
     ]);

@@ -78,11 +78,11 @@ function prepareReadStatements(db: Database.Database) {
     latestVersion: db.prepare<[], number>('SELECT coalesce(max(version), 0) FROM user_totals').pluck(),
     changedSince: db.prepare<[number, number], UserSummary>(`
       SELECT ${USER_COLUMNS} FROM user_totals WHERE version > ? AND version <= ? ORDER BY user_id`),
-    // fromMs (inclusive) and afterMinuteMs (exclusive) stay separate terms so absent bounds need no special SQL:
-    // the caller passes the widest safe integers instead, and one statement serves every range and page.
-    minutePage: db.prepare<[string, number, number, number, number], MinuteRow>(`
+    // One lower bound, the range's start and the cursor folded together (pageBounds in store.ts says why); absent
+    // bounds come as the widest safe integers, so one statement serves every range and page.
+    minutePage: db.prepare<[string, number, number, number], MinuteRow>(`
       SELECT ${MINUTE_COLUMNS} FROM minutes
-      WHERE user_id = ? AND minute_ms >= ? AND minute_ms > ? AND minute_ms < ?
+      WHERE user_id = ? AND minute_ms >= ? AND minute_ms < ?
       ORDER BY minute_ms LIMIT ?`),
     userExists: db.prepare<[string], 1>('SELECT 1 FROM user_totals WHERE user_id = ?').pluck(),
     // Minutes arrive in key order and the bucket is monotonic in the minute, so the groups come out in order;
@@ -189,7 +189,6 @@ export class SqliteReads {
     const fetched = this.#statements.minutePage.all(
       userId,
       bounds.fromMs,
-      bounds.afterMs,
       bounds.toMs,
       bounds.fetch,
     );

@@ -15,13 +15,12 @@ import {
   type ExportFormat,
 } from '../../../export/formats.js';
 import { openMinuteReader } from '../../../export/minutes.js';
-import { parseInstant } from '../../../ingest/timestamp.js';
-import { COMMON_PROBLEMS, ProblemSchema, type Problem } from '../../../schemas/problem.js';
+import type { GroupCommitter } from '../../../store/group-commit.js';
 import type { MinuteRange, Store } from '../../../store/store.js';
 import type { LocusApp } from '../../types.js';
-import { authProblems, refuseForeignRead, type AuthFlags } from '../../plugins/auth.js';
+import type { AuthFlags } from '../../plugins/auth.js';
 import { problem, sendProblem } from '../../problem.js';
-import { normalUserId } from '../../../schemas/ajv.js';
+import { userReadOf, userReadResponses } from './user-read.js';
 
 export { EXPORT_FORMATS, type ExportFormat } from '../../../export/formats.js';
 
@@ -155,14 +154,20 @@ export function contentDisposition(userId: string, range: MinuteRange, format: E
  * gone by then); Fastify logs it and closes the connection, so the client sees an incomplete download, not a
  * complete-looking wrong one.
  */
+/** Points that came in this recently make ingest busy: a phone's or a client's next request is usually that close. */
+const INGEST_BUSY_WINDOW_MS = 100;
+
 export async function sendExport(
   reply: FastifyReply,
-  store: Pick<Store, 'minutes'>,
+  deps: ExportDeps,
   userId: string,
   range: MinuteRange,
   format: ExportFormat,
 ): Promise<FastifyReply> {
-  const read = await openMinuteReader(store, userId, range);
+  // Ingest comes first: while points wait for their commit, an export paces itself (export/minutes.ts).
+  const read = await openMinuteReader(deps.store, userId, range, {
+    ingestBusy: () => deps.committer.busy(INGEST_BUSY_WINDOW_MS),
+  });
   if (!read)
     return sendProblem(
       reply,
@@ -173,22 +178,6 @@ export async function sendExport(
     .header('content-disposition', contentDisposition(userId, range, format))
     .header('x-content-type-options', 'nosniff')
     .send(Readable.from(exportChunks(format, read, userId)));
-}
-
-/** `from`/`to` of a query, already checked by the `instant` format, as a range; a problem when it is empty. */
-export function rangeFromQuery(query: { from?: string; to?: string }): MinuteRange | Problem {
-  const fromMs = query.from === undefined ? undefined : (parseInstant(query.from) ?? undefined);
-  const toMs = query.to === undefined ? undefined : (parseInstant(query.to) ?? undefined);
-  if (fromMs !== undefined && toMs !== undefined && toMs < fromMs) {
-    return problem('invalid-parameter', 'The range ends before it starts.', [
-      { field: 'to', message: 'must not be before from' },
-    ]);
-  }
-  return { fromMs, toMs };
-}
-
-function isProblem(value: MinuteRange | Problem): value is Problem {
-  return 'status' in value;
 }
 
 const ExportParamsSchema = Type.Object({
@@ -218,6 +207,8 @@ const EXPORT_BODIES = {
 /** What the export routes need from the app. */
 export interface ExportDeps extends Partial<AuthFlags> {
   store: Pick<Store, 'minutes'>;
+  /** Whether ingest is busy. */
+  committer: Pick<GroupCommitter, 'busy'>;
 }
 
 export function registerExportRoutes(app: LocusApp, deps: ExportDeps): void {
@@ -228,23 +219,13 @@ export function registerExportRoutes(app: LocusApp, deps: ExportDeps): void {
         summary: "A user's minutes as a GeoJSON, CSV or GPX file",
         params: ExportParamsSchema,
         querystring: ExportQuerySchema,
-        response: {
-          200: EXPORT_BODIES,
-          400: ProblemSchema,
-          404: ProblemSchema,
-          ...authProblems(deps),
-          ...COMMON_PROBLEMS,
-        },
+        response: userReadResponses(EXPORT_BODIES, deps),
       },
     },
     async (request, reply) => {
-      // A user is stored under its id in Unicode NFC (src/ingest/compose.ts): a path may name it in any form.
-      const userId = normalUserId(request.params.user_id);
-      const refused = refuseForeignRead(request, reply, userId);
-      if (refused) return refused;
-      const range = rangeFromQuery(request.query);
-      if (isProblem(range)) return sendProblem(reply, range);
-      return sendExport(reply, deps.store, userId, range, request.params.format);
+      const read = userReadOf(request, reply);
+      if (!('userId' in read)) return read;
+      return sendExport(reply, deps, read.userId, read.range, request.params.format);
     },
   );
 }

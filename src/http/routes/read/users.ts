@@ -189,7 +189,7 @@ export function registerUserRoutes(app: LocusApp, deps: LocusDeps): void {
       if (afterMinuteMs === null) return sendProblem(reply, FOREIGN_CURSOR);
       reply.header('vary', 'accept');
       const chosen = negotiateFormat(format, request.headers.accept);
-      if (chosen !== 'json') return sendExport(reply, deps.store, userId, range, chosen);
+      if (chosen !== 'json') return sendExport(reply, deps, userId, range, chosen);
       const page = await deps.store.minutes(userId, range, { limit, afterMinuteMs });
       if (!page)
         return sendProblem(
