@@ -186,12 +186,7 @@ export class SqliteReads {
 
   #minutes(userId: string, range: MinuteRange, page: PageRequest): MinutePage | null {
     const bounds = pageBounds(range, page);
-    const fetched = this.#statements.minutePage.all(
-      userId,
-      bounds.fromMs,
-      bounds.toMs,
-      bounds.fetch,
-    );
+    const fetched = this.#statements.minutePage.all(userId, bounds.fromMs, bounds.toMs, bounds.fetch);
     if (fetched.length > 0) return pageOf(userId, fetched, page.limit);
     return this.#statements.userExists.get(userId) === undefined
       ? null
