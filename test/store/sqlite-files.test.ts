@@ -65,6 +65,16 @@ describe('a SQLite file deleted or moved while the store has it open', () => {
     });
   }
 
+  it('deleted before the first read: the reader thread refuses, and creates no new database at the path', async (t) => {
+    const file = freshFile();
+    const store = open(t, file);
+    assert.deepEqual(await store.ingest([point(1)]), ['stored']);
+    for (const suffix of SUFFIXES) rmSync(`${file}${suffix}`, { force: true });
+    await assert.rejects(store.users({ limit: 10 }), unavailable(/moved or deleted/));
+    await assert.rejects(store.minutes('ana', {}, { limit: 10 }), unavailable(/moved or deleted/));
+    assert.equal(existsSync(file), false, 'no empty database was made in its place');
+  });
+
   it('moved (mv), then put back: rejects while it is elsewhere, and works again once it is back', async (t) => {
     const file = freshFile();
     const store = open(t, file);

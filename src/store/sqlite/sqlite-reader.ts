@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData, type TransferListItem } from 'node:worker_threads';
 import { openDatabase, type SqliteStoreOptions } from './sqlite-db.js';
-import { checkSharedMemoryWritable } from './sqlite-files.js';
+import { checkDatabaseFiles, checkSharedMemoryWritable } from './sqlite-files.js';
 import { packMinutePage, packTrack } from './sqlite-read-packing.js';
 import { SqliteReads, type ReadRequest } from './sqlite-reads.js';
 import { errorReply } from './sqlite-thread.js';
@@ -18,6 +18,9 @@ let reads: SqliteReads | null = null;
 
 /** The answer as it crosses: pages and tracks packed into a transferred buffer, the rest cloned. */
 function answer(request: ReadRequest): { result: unknown; transfer: TransferListItem[] } {
+  // Checked before opening, as the writer does: a thread started after the file was deleted would otherwise create
+  // a new, empty database at the path and answer from it.
+  if (reads === null) checkDatabaseFiles(options.path, options.files ?? []);
   reads ??= new SqliteReads(openDatabase(options, 'other'));
   switch (request.op) {
     case 'minutes': {
