@@ -18,6 +18,7 @@ import type { LocusApp } from '../../src/http/types.js';
 import type { Point } from '../../src/ingest/point.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
+import type { TrackPoint } from '../../src/http/routes/read/track.js';
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
   (path): path is string => Boolean(path && existsSync(path)),
@@ -66,18 +67,6 @@ interface Location {
   accuracy: number | null;
   speed: number | null;
   samples: number;
-}
-
-/** A point of GET /users/{id}/track. */
-interface TrackPoint {
-  start: string;
-  end: string;
-  minutes: number;
-  samples: number;
-  lat: number;
-  long: number;
-  accuracy: number | null;
-  speed: number | null;
 }
 
 interface TrackAnswer {

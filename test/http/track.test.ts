@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bucketWidth, dataSpan } from '../../src/http/routes/read/track.js';
+import { bucketWidth, dataSpan, type TrackPoint } from '../../src/http/routes/read/track.js';
 import type { LocusApp } from '../../src/http/types.js';
 import { build, seed } from '../support/app.js';
 import { assertProblem } from '../support/problem.js';
-
-interface TrackPoint {
-  start: string;
-  end: string;
-  minutes: number;
-  samples: number;
-  lat: number;
-  long: number;
-  accuracy: number | null;
-  speed: number | null;
-}
 
 interface Track {
   user_id: string;

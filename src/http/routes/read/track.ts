@@ -3,7 +3,7 @@
  * A bucket carries the means of every point in its minutes (from their exact sums), so a chart of a year shows
  * true averages, and a range short enough for one-minute buckets shows the stored minutes themselves.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { means, MINUTE_MS } from '../../../store/minutes.js';
 import type { MinuteRange, Store, TrackBucket, UserSummary } from '../../../store/store.js';
 import type { LocusApp } from '../../types.js';
@@ -35,6 +35,9 @@ const TrackPointSchema = Type.Object({
   accuracy: Type.Union([Type.Number(), Type.Null()]),
   speed: Type.Union([Type.Number(), Type.Null()]),
 });
+
+/** A point of the answer, as clients read it. */
+export type TrackPoint = Static<typeof TrackPointSchema>;
 
 /** The minutes of the user's data that lie in `range`: from its first to its last, or null when none can. */
 export function dataSpan(user: UserSummary, range: MinuteRange): { firstMs: number; lastMs: number } | null {
